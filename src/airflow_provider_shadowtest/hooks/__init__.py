@@ -1,0 +1,1 @@
+"""Hooks: every AWS call of the provider goes through here."""

@@ -1,0 +1,200 @@
+"""Hook for SageMaker inference experiments (shadow tests) and their CloudWatch metrics."""
+
+from __future__ import annotations
+
+import logging
+import time
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Any, cast
+
+from airflow.providers.amazon.aws.hooks.base_aws import AwsBaseHook
+from botocore.config import Config
+from botocore.exceptions import ClientError
+
+from airflow_provider_shadowtest.exceptions import InferenceExperimentApiError, WaitTimeout
+from airflow_provider_shadowtest.experiment import lifecycle
+from airflow_provider_shadowtest.hooks.metrics_query import (
+    DEFAULT_PERCENTILES,
+    MetricWindow,
+    build_queries,
+    check_percentiles,
+    summarize_results,
+)
+
+if TYPE_CHECKING:
+    import datetime as dt
+    from collections.abc import Callable, Iterator
+
+    from mypy_boto3_sagemaker import SageMakerClient
+
+log = logging.getLogger(__name__)
+
+#: Attempts per API call (first try included) when the connection sets no retry policy.
+DEFAULT_MAX_ATTEMPTS = 8
+
+
+class InferenceExperimentHook(AwsBaseHook):
+    """Create, describe, update, start, stop, delete and list SageMaker inference experiments.
+
+    Throttling, 5xx answers and dropped connections are retried by botocore's ``standard``
+    retry mode with exponential backoff; ``max_attempts`` sets the budget unless the
+    connection's or the caller's botocore config already has a ``retries`` policy.
+    Every ``ClientError`` is raised as
+    :class:`~airflow_provider_shadowtest.exceptions.InferenceExperimentApiError` (or a subclass)
+    carrying the AWS error code, message and operation.
+
+    :param max_attempts: attempts per API call, the first included.
+    Other arguments are those of
+    :class:`~airflow.providers.amazon.aws.hooks.base_aws.AwsBaseHook` (``aws_conn_id``,
+    ``region_name``, ``verify``, ``config``).
+    """
+
+    def __init__(self, *args: Any, max_attempts: int = DEFAULT_MAX_ATTEMPTS, **kwargs: Any) -> None:
+        kwargs["client_type"] = "sagemaker"
+        if max_attempts < 1:
+            raise ValueError(f"max_attempts: must be at least 1, got {max_attempts}")
+        self.max_attempts = max_attempts
+        super().__init__(*args, **kwargs)
+
+    # -- connection -------------------------------------------------------------------------
+    def _get_config(self, config: Config | None = None) -> Config:
+        merged = super()._get_config(config)
+        if getattr(merged, "retries", None):
+            return merged
+        return merged.merge(Config(retries={"mode": "standard", "max_attempts": self.max_attempts}))
+
+    def get_cloudwatch_client(self) -> Any:
+        """Return a CloudWatch client built from the same connection, region, verify and config."""
+        session = self.get_session(region_name=self.region_name)
+        return session.client(
+            service_name="cloudwatch",
+            endpoint_url=self.conn_config.get_service_endpoint_url(service_name="cloudwatch"),
+            config=self._get_config(),
+            verify=self.verify,
+        )
+
+    @property
+    def client(self) -> SageMakerClient:
+        """The cached SageMaker client, typed."""
+        return cast("SageMakerClient", self.conn)
+
+    @contextmanager
+    def _api(self, operation: str) -> Iterator[None]:
+        try:
+            yield
+        except ClientError as err:
+            raise InferenceExperimentApiError.from_response(err.response, operation) from err
+
+    # -- operations -------------------------------------------------------------------------
+    def create_inference_experiment(self, request: dict[str, Any]) -> dict[str, Any]:
+        """Send a CreateInferenceExperiment request (see ``build_create_request``); return the response."""
+        with self._api("CreateInferenceExperiment"):
+            return dict(self.client.create_inference_experiment(**request))
+
+    def describe_inference_experiment(self, name: str) -> dict[str, Any]:
+        """Return the DescribeInferenceExperiment response (datetimes as botocore parsed them)."""
+        with self._api("DescribeInferenceExperiment"):
+            response = dict(self.client.describe_inference_experiment(Name=name))
+        response.pop("ResponseMetadata", None)
+        return response
+
+    def update_inference_experiment(self, request: dict[str, Any]) -> dict[str, Any]:
+        """Send an UpdateInferenceExperiment request; return the response."""
+        with self._api("UpdateInferenceExperiment"):
+            return dict(self.client.update_inference_experiment(**request))
+
+    def start_inference_experiment(self, name: str) -> dict[str, Any]:
+        """Start a Created experiment now instead of at its scheduled start."""
+        with self._api("StartInferenceExperiment"):
+            return dict(self.client.start_inference_experiment(Name=name))
+
+    def stop_inference_experiment(self, request: dict[str, Any]) -> dict[str, Any]:
+        """Send a StopInferenceExperiment request (Promote, Retain or Remove per variant)."""
+        with self._api("StopInferenceExperiment"):
+            return dict(self.client.stop_inference_experiment(**request))
+
+    def delete_inference_experiment(self, name: str) -> dict[str, Any]:
+        """Delete the experiment's metadata; the endpoint and its variants stay."""
+        with self._api("DeleteInferenceExperiment"):
+            return dict(self.client.delete_inference_experiment(Name=name))
+
+    def list_inference_experiments(self, **filters: Any) -> list[dict[str, Any]]:
+        """Return every experiment summary matching the ListInferenceExperiments ``filters``."""
+        summaries: list[dict[str, Any]] = []
+        with self._api("ListInferenceExperiments"):
+            paginator = self.client.get_paginator("list_inference_experiments")
+            for page in paginator.paginate(**filters):
+                summaries.extend(dict(s) for s in page.get("InferenceExperiments", []))
+        return summaries
+
+    # -- waiting ----------------------------------------------------------------------------
+    def wait_while_transitional(
+        self,
+        name: str,
+        *,
+        timeout_seconds: float,
+        poll_interval_seconds: float = 5.0,
+        sleep: Callable[[float], None] = time.sleep,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> dict[str, Any]:
+        """Describe until the experiment is not Creating, Updating, Starting or Stopping.
+
+        SageMaker answers ConflictException to most operations during those statuses, so an
+        operator waits them out before it acts.
+
+        :raises WaitTimeout: when the status is still transitional after ``timeout_seconds``.
+        """
+        deadline = clock() + timeout_seconds
+        while True:
+            described = self.describe_inference_experiment(name)
+            status = described["Status"]
+            if status not in lifecycle.TRANSITIONAL_STATUSES:
+                return described
+            remaining = deadline - clock()
+            if remaining <= 0:
+                raise WaitTimeout(
+                    f"Inference experiment {name!r} is still {status} after {timeout_seconds:g} s; "
+                    "it must leave that status before this operation can run."
+                )
+            log.info(
+                "Inference experiment %r is %s; checking again in %g s", name, status, poll_interval_seconds
+            )
+            sleep(min(poll_interval_seconds, remaining))
+
+    # -- metrics ----------------------------------------------------------------------------
+    def get_variant_metrics(
+        self,
+        endpoint_name: str,
+        variant_names: list[str],
+        start: dt.datetime,
+        end: dt.datetime,
+        percentiles: tuple[str, ...] = DEFAULT_PERCENTILES,
+    ) -> dict[str, dict[str, float | None]]:
+        """Summarize each variant's CloudWatch metrics over ``start``..``end`` in one period.
+
+        :return: ``{variant: {"Invocations": n, "Invocation4XXErrors": n, "Invocation5XXErrors": n,
+            "InvocationModelErrors": n, "ModelLatency.Average": us, "ModelLatency.p99": us, ...}}``;
+            a latency statistic is None when the variant has no datapoint.
+        """
+        window = MetricWindow(start, end)
+        queries, index = build_queries(endpoint_name, variant_names, window, check_percentiles(percentiles))
+        client = self.get_cloudwatch_client()
+        results: list[dict[str, Any]] = []
+        with self._api("GetMetricData"):
+            # GetMetricData takes at most 500 queries per call.
+            for offset in range(0, len(queries), 500):
+                token: str | None = None
+                while True:
+                    kwargs: dict[str, Any] = {
+                        "MetricDataQueries": queries[offset : offset + 500],
+                        "StartTime": start,
+                        "EndTime": end,
+                    }
+                    if token:
+                        kwargs["NextToken"] = token
+                    page = client.get_metric_data(**kwargs)
+                    results.extend(page.get("MetricDataResults", []))
+                    token = page.get("NextToken")
+                    if not token:
+                        break
+        return summarize_results(results, index, variant_names)

@@ -1,0 +1,110 @@
+"""Pure: the CloudWatch queries that describe one variant, and reading their answers back.
+
+The mapping from (endpoint, variant) to CloudWatch dimensions lives here and nowhere else.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Final
+
+if TYPE_CHECKING:
+    import datetime as dt
+
+NAMESPACE: Final = "AWS/SageMaker"
+#: Count metrics summed over the window.
+COUNT_METRICS: Final = ("Invocations", "Invocation4XXErrors", "Invocation5XXErrors", "InvocationModelErrors")
+#: Latency metrics (microseconds): mean plus the requested percentiles.
+LATENCY_METRICS: Final = ("ModelLatency", "OverheadLatency")
+DEFAULT_PERCENTILES: Final = ("p50", "p90", "p99")
+_PERCENTILE = re.compile(r"^p(\d{1,2}(\.\d+)?|100)$")
+
+
+def variant_dimensions(endpoint_name: str, variant_name: str) -> list[dict[str, str]]:
+    """Dimensions of a variant's metrics; shadow variants report under their own VariantName."""
+    return [
+        {"Name": "EndpointName", "Value": endpoint_name},
+        {"Name": "VariantName", "Value": variant_name},
+    ]
+
+
+@dataclass(frozen=True)
+class MetricWindow:
+    """A whole-window query: one datapoint per statistic covering ``start`` to ``end``."""
+
+    start: dt.datetime
+    end: dt.datetime
+
+    @property
+    def period_seconds(self) -> int:
+        """A single period spanning the window, in whole minutes as CloudWatch requires."""
+        seconds = max(60.0, (self.end - self.start).total_seconds())
+        return int(math.ceil(seconds / 60.0) * 60)
+
+
+def check_percentiles(percentiles: tuple[str, ...] | list[str]) -> tuple[str, ...]:
+    """Return the percentile statistics unchanged, or raise naming the bad one."""
+    bad = [p for p in percentiles if not _PERCENTILE.match(p)]
+    if bad:
+        raise ValueError(f"percentiles: {bad} are not CloudWatch percentile statistics such as 'p99'")
+    return tuple(percentiles)
+
+
+def build_queries(
+    endpoint_name: str, variant_names: list[str], window: MetricWindow, percentiles: tuple[str, ...]
+) -> tuple[list[dict[str, Any]], dict[str, tuple[str, str]]]:
+    """Build GetMetricData queries for every variant; return them and id -> (variant, statistic key)."""
+    queries: list[dict[str, Any]] = []
+    index: dict[str, tuple[str, str]] = {}
+
+    def add(variant: str, metric: str, stat: str, key: str) -> None:
+        qid = f"q{len(queries)}"
+        index[qid] = (variant, key)
+        queries.append(
+            {
+                "Id": qid,
+                "MetricStat": {
+                    "Metric": {
+                        "Namespace": NAMESPACE,
+                        "MetricName": metric,
+                        "Dimensions": variant_dimensions(endpoint_name, variant),
+                    },
+                    "Period": window.period_seconds,
+                    "Stat": stat,
+                },
+                "ReturnData": True,
+            }
+        )
+
+    for variant in variant_names:
+        for metric in COUNT_METRICS:
+            add(variant, metric, "Sum", metric)
+        for metric in LATENCY_METRICS:
+            add(variant, metric, "Average", f"{metric}.Average")
+            for pct in percentiles:
+                add(variant, metric, pct, f"{metric}.{pct}")
+    return queries, index
+
+
+def summarize_results(
+    results: list[dict[str, Any]], index: dict[str, tuple[str, str]], variant_names: list[str]
+) -> dict[str, dict[str, float | None]]:
+    """Fold GetMetricData results into ``{variant: {statistic key: value or None}}``.
+
+    Counts over several periods are added; averages and percentiles take the datapoint of the
+    largest count where several came back (one period normally spans the whole window).
+    """
+    summary: dict[str, dict[str, float | None]] = {v: {} for v in variant_names}
+    for key in COUNT_METRICS:
+        for v in variant_names:
+            summary[v][key] = 0.0
+    for result in results:
+        variant, key = index[result["Id"]]
+        values = [float(x) for x in result.get("Values") or []]
+        if key in COUNT_METRICS:
+            summary[variant][key] = float(sum(values))
+        else:
+            summary[variant][key] = values[0] if values else None
+    return summary
