@@ -61,7 +61,7 @@ class InferenceExperimentHook(AwsBaseHook):
         merged = super()._get_config(config)
         if getattr(merged, "retries", None):
             return merged
-        return merged.merge(Config(retries={"mode": "standard", "max_attempts": self.max_attempts}))
+        return merged.merge(Config(retries={"mode": "standard", "total_max_attempts": self.max_attempts}))
 
     def get_cloudwatch_client(self) -> Any:
         """Return a CloudWatch client built from the same connection, region, verify and config."""
