@@ -91,6 +91,9 @@ def test_window_period_covers_the_window_in_whole_minutes() -> None:
     start = dt.datetime(2026, 1, 1, tzinfo=dt.timezone.utc)
     assert MetricWindow(start, start + dt.timedelta(seconds=30)).period_seconds == 60
     assert MetricWindow(start, start + dt.timedelta(seconds=61)).period_seconds == 120
+    # CloudWatch aligns periods to the minute: 12:00:30-12:01:10 needs one 120 s period, not 60 s.
+    late = start + dt.timedelta(seconds=30)
+    assert MetricWindow(late, late + dt.timedelta(seconds=40)).period_seconds == 120
 
 
 def test_percentile_names_are_checked() -> None:

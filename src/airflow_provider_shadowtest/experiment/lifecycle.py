@@ -21,9 +21,7 @@ STOPPING: Final = "Stopping"
 COMPLETED: Final = "Completed"
 CANCELLED: Final = "Cancelled"
 
-ALL_STATUSES: Final = frozenset(
-    {CREATING, CREATED, UPDATING, STARTING, RUNNING, STOPPING, COMPLETED, CANCELLED}
-)
+ALL_STATUSES: Final = frozenset({CREATING, CREATED, UPDATING, STARTING, RUNNING, STOPPING, COMPLETED, CANCELLED})
 #: Statuses that pass by themselves; operations other than Describe answer ConflictException.
 TRANSITIONAL_STATUSES: Final = frozenset({CREATING, UPDATING, STARTING, STOPPING})
 TERMINAL_STATUSES: Final = frozenset({COMPLETED, CANCELLED})
@@ -104,9 +102,7 @@ def unreachable_reason(status: str, targets: frozenset[str]) -> str | None:
     return None
 
 
-def boundary_for(
-    targets: frozenset[str], status: str, schedule: Mapping[str, Any] | None
-) -> dt.datetime | None:
+def boundary_for(targets: frozenset[str], status: str, schedule: Mapping[str, Any] | None) -> dt.datetime | None:
     """Return the scheduled time before which ``targets`` cannot be reached, if there is one.
 
     Running cannot come before ``StartTime``; Completed (without an external stop) not before
@@ -193,9 +189,7 @@ def _same_time(a: Any, b: Any) -> bool:
 
 
 def _variants_core(variants: Iterable[Mapping[str, Any]]) -> list[tuple[Any, Any, Any]]:
-    return sorted(
-        (v.get("ModelName"), v.get("VariantName"), repr(v.get("InfrastructureConfig"))) for v in variants
-    )
+    return sorted((v.get("ModelName"), v.get("VariantName"), repr(v.get("InfrastructureConfig"))) for v in variants)
 
 
 def _strip_sampling(cfg: Mapping[str, Any]) -> tuple[Any, list[Any]]:

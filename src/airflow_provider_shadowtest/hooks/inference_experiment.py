@@ -187,7 +187,7 @@ class InferenceExperimentHook(AwsBaseHook):
                 while True:
                     kwargs: dict[str, Any] = {
                         "MetricDataQueries": queries[offset : offset + 500],
-                        "StartTime": start,
+                        "StartTime": window.aligned_start,
                         "EndTime": end,
                     }
                     if token:

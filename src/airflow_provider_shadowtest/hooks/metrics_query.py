@@ -38,9 +38,14 @@ class MetricWindow:
     end: dt.datetime
 
     @property
+    def aligned_start(self) -> dt.datetime:
+        """The start rounded down to the minute, as CloudWatch aligns periods."""
+        return self.start.replace(second=0, microsecond=0)
+
+    @property
     def period_seconds(self) -> int:
-        """A single period spanning the window, in whole minutes as CloudWatch requires."""
-        seconds = max(60.0, (self.end - self.start).total_seconds())
+        """A single period spanning the aligned window, in whole minutes as CloudWatch requires."""
+        seconds = max(60.0, (self.end - self.aligned_start).total_seconds())
         return int(math.ceil(seconds / 60.0) * 60)
 
 

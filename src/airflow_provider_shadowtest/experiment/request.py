@@ -1,0 +1,166 @@
+"""Build the exact CreateInferenceExperiment request from DAG arguments, or say everything wrong with them."""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+from airflow_provider_shadowtest.exceptions import InvalidExperimentRequest
+from airflow_provider_shadowtest.experiment import service_model
+from airflow_provider_shadowtest.experiment.schedule import describe_value, normalize_schedule, parse_datetime
+from airflow_provider_shadowtest.experiment.shapecheck import render_path, snake_case
+from airflow_provider_shadowtest.experiment.validate import check_operation
+
+if TYPE_CHECKING:
+    from airflow_provider_shadowtest.experiment.service_model import Shape
+
+__all__ = ["CONVENIENCE_ARGUMENTS", "build_create_request"]
+
+OPERATION = "CreateInferenceExperiment"
+DEFAULT_TYPE = "ShadowMode"
+#: Arguments that are not API fields: they resolve into ``Schedule`` (``now`` is for tests).
+CONVENIENCE_ARGUMENTS = ("start_time", "end_time", "duration", "now")
+
+_INTEGER = re.compile(r"\s*[+-]?\d+\s*")
+
+
+def build_create_request(**kwargs: Any) -> dict[str, Any]:
+    """Return the exact CreateInferenceExperiment request for these arguments.
+
+    Arguments are the API's top-level fields in snake_case: ``name``, ``endpoint_name``,
+    ``role_arn``, ``model_variants``, ``shadow_mode_config``, ``schedule``, ``description``,
+    ``data_storage_config``, ``kms_key``, ``tags`` and ``type`` (default ``"ShadowMode"``).
+    Nested values keep the API's shape, so the request syntax of boto3's documentation can be
+    pasted in as it is. What templates render is accepted too:
+
+    - a list or dict field (``model_variants``, ``shadow_mode_config``, ``schedule``,
+      ``data_storage_config``, ``tags``) may be a string holding its JSON (or the Python literal
+      Jinja renders for a dict or list);
+    - an integer field (``InstanceCount``, ``SamplingPercentage``) may be an integer string
+      (``"50"``) or a whole float; ``"5.5"``, ``5.5``, ``True``, ``""`` and None are refused;
+    - ``tags`` may be a ``{key: value}`` mapping or the API's ``[{"Key": ..., "Value": ...}]``;
+    - None for an optional argument means "not given"; for a required one it is reported as
+      required.
+
+    The schedule: ``schedule={"StartTime": ..., "EndTime": ...}``, or ``start_time``,
+    ``end_time`` and ``duration``; a duration without a start starts at ``now`` (default: the
+    current UTC time, to the second). Times are datetimes or ISO-8601 strings, naive ones taken
+    as UTC; durations are timedeltas, seconds or ISO-8601 durations (``"PT1H"``, ``"P7D"``). See
+    :mod:`airflow_provider_shadowtest.experiment.schedule`. The request holds aware UTC datetimes.
+
+    :raises InvalidExperimentRequest: listing every problem, each with its field path, e.g.
+        ``shadow_mode_config.ShadowModelVariants[0].SamplingPercentage``. Nothing is sent to AWS.
+    """
+    shape = service_model.input_shape(OPERATION)
+    arguments = {snake_case(api): api for api in shape.members}
+    problems: list[tuple[str, str]] = []
+    for key in kwargs:
+        if key not in arguments and key not in CONVENIENCE_ARGUMENTS:
+            problems.append((key, _unknown_argument(key, [*arguments, *CONVENIENCE_ARGUMENTS[:3]])))
+    if kwargs.get("type") is None:
+        kwargs["type"] = DEFAULT_TYPE
+
+    request: dict[str, Any] = {}
+    for argument, api in arguments.items():
+        value = kwargs.get(argument)
+        if value is None:
+            continue
+        member = shape.members[api]
+        if isinstance(value, str) and member.type in ("structure", "list", "map"):
+            try:
+                value = _parse_literal(value)
+            except ValueError as exc:
+                problems.append((argument, f"{exc}, got {describe_value(value)}"))
+                continue
+        if api == "Tags" and isinstance(value, Mapping):
+            value = [{"Key": k, "Value": v} for k, v in value.items()]
+        request[api] = _coerce(value, member)
+
+    schedule = request.pop("Schedule", None)
+    sources: Mapping[str, str] = {}
+    if schedule is not None and not isinstance(schedule, Mapping):
+        problems.append(
+            ("schedule", f"expected an object with keys StartTime, EndTime, got {describe_value(schedule)}")
+        )
+        schedule = None
+    try:
+        resolved = normalize_schedule(
+            schedule,
+            start_time=kwargs.get("start_time"),
+            end_time=kwargs.get("end_time"),
+            duration=kwargs.get("duration"),
+            now=kwargs.get("now"),
+        )
+    except InvalidExperimentRequest as exc:
+        problems.extend(exc.errors)
+    else:
+        sources = resolved.sources
+        if resolved.schedule is not None:
+            request["Schedule"] = resolved.schedule
+    request = {api: request[api] for api in shape.members if api in request}
+
+    reported = {path for path, _ in problems}
+    for path, message in check_operation(OPERATION, request):
+        if path[:1] == ("Schedule",) and len(path) == 2 and str(path[1]) in sources:
+            origin = sources[str(path[1])]
+            text = origin if origin != "now" else "duration"
+            if text != f"schedule.{path[1]}":
+                problems.append((text, message))
+                continue
+        rendered = render_path(path, "snake")
+        if not any(rendered == r or rendered.startswith((f"{r}.", f"{r}[")) for r in reported):
+            problems.append((rendered, message))
+    if problems:
+        raise InvalidExperimentRequest(problems)
+    return request
+
+
+def _unknown_argument(key: str, known: list[str]) -> str:
+    import difflib
+
+    folded = snake_case(key)
+    close = [folded] if folded in known else difflib.get_close_matches(key, known, n=1)
+    hint = f"did you mean {close[0]!r}?" if close else f"expected one of: {', '.join(known)}"
+    return f"unknown argument; {hint}"
+
+
+def _parse_literal(text: str) -> Any:
+    """Parse a rendered template: JSON first, then a Python literal (Jinja's rendering of a dict)."""
+    try:
+        value = json.loads(text)
+    except ValueError:
+        import ast
+
+        try:
+            value = ast.literal_eval(text.strip())
+        except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
+            raise ValueError("expected a list or an object, or a string holding its JSON") from None
+    if not isinstance(value, (list, dict)):
+        raise ValueError("expected a list or an object, or a string holding its JSON")
+    return value
+
+
+def _coerce(value: Any, shape: Shape) -> Any:
+    """Convert what templates render into the API's types, leaving anything else for validation."""
+    kind = shape.type
+    if kind == "structure" and isinstance(value, Mapping):
+        members = shape.members
+        return {k: _coerce(v, members[k]) if k in members else v for k, v in value.items()}
+    if kind == "list" and isinstance(value, (list, tuple)):
+        return [_coerce(v, shape.member) for v in value]
+    if kind == "map" and isinstance(value, Mapping):
+        return {k: _coerce(v, shape.value) for k, v in value.items()}
+    if kind in ("integer", "long") and not isinstance(value, bool):
+        if isinstance(value, str) and _INTEGER.fullmatch(value):
+            return int(value)
+        if isinstance(value, float) and math.isfinite(value) and value.is_integer():
+            return int(value)
+    if kind == "timestamp" and value is not None:
+        try:
+            return parse_datetime(value)
+        except ValueError:
+            return value
+    return value

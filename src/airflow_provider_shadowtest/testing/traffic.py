@@ -1,0 +1,242 @@
+"""Seeded simulated inference traffic, aggregated into per-minute CloudWatch samples (pure).
+
+The endpoint's request stream is simulated once per absolute UTC minute, seeded by
+``(seed, stream, minute)``: arrival times (a Poisson process at the production model's
+``rps``), a sampling draw, an outcome draw and two standard-normal latency draws per request.
+Every variant reads the *same* requests with its own profile (common random numbers): the
+shadow variant sees the requests whose sampling draw falls under its share, so an equal
+candidate gives near-equal metrics and a slower or more error-prone one differs clearly.
+
+Nothing is stored: a minute is generated when read, so time travel works, and both levels are
+cached (bounded LRU), so repeated reads are cheap and a long experiment queried for an hour
+only generates that hour. Above :data:`MAX_SIMULATED_PER_MINUTE` requests a minute, a thinned
+stream is simulated and each simulated request stands for several (counts stay right,
+percentiles come from the sample); per minute, latencies keep exact count, sum, minimum and
+maximum and a :data:`SKETCH_SIZE`-point quantile sketch, so a cached minute stays small.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import TYPE_CHECKING
+
+from airflow_provider_shadowtest.testing.cw_stats import Sample
+
+if TYPE_CHECKING:
+    from datetime import datetime
+
+#: Simulated requests per minute above which each simulated request is weighted.
+MAX_SIMULATED_PER_MINUTE = 600
+
+NAMESPACE = "AWS/SageMaker"
+INVOCATIONS = "Invocations"
+INVOCATIONS_PER_INSTANCE = "InvocationsPerInstance"
+MODEL_LATENCY = "ModelLatency"
+OVERHEAD_LATENCY = "OverheadLatency"
+ERRORS_4XX = "Invocation4XXErrors"
+ERRORS_5XX = "Invocation5XXErrors"
+MODEL_ERRORS = "InvocationModelErrors"
+METRIC_NAMES = (
+    INVOCATIONS,
+    INVOCATIONS_PER_INSTANCE,
+    MODEL_LATENCY,
+    OVERHEAD_LATENCY,
+    ERRORS_4XX,
+    ERRORS_5XX,
+    MODEL_ERRORS,
+)
+
+#: Latency values kept per variant-minute for percentiles.
+SKETCH_SIZE = 100
+
+# (offset in the minute [s], sampling draw, outcome draw, model-latency z, overhead-latency z)
+_Request = tuple[float, float, float, float, float]
+_Values = tuple[tuple[float, float], ...]
+
+
+@dataclass(frozen=True)
+class TrafficProfile:
+    """How one model behaves under simulated traffic.
+
+    :param rps: requests per second reaching the endpoint; only the production model's value
+        counts (the shadow variant receives its sampling share of that stream).
+    :param latency_ms: median ``ModelLatency`` in milliseconds (lognormal).
+    :param latency_spread: standard deviation of ``ln(ModelLatency)``; 0 gives a constant latency.
+    :param overhead_ms: median ``OverheadLatency`` in milliseconds (lognormal).
+    :param overhead_spread: standard deviation of ``ln(OverheadLatency)``.
+    :param error_4xx_rate: fraction of requests answered 4XX (no model latency recorded).
+    :param error_5xx_rate: fraction of requests answered 5XX.
+    :param model_error_rate: fraction of requests counted in ``InvocationModelErrors``.
+    :param instance_count: instances behind the variant, for ``InvocationsPerInstance``.
+    """
+
+    rps: float = 5.0
+    latency_ms: float = 40.0
+    latency_spread: float = 0.35
+    overhead_ms: float = 2.0
+    overhead_spread: float = 0.25
+    error_4xx_rate: float = 0.0
+    error_5xx_rate: float = 0.0
+    model_error_rate: float = 0.0
+    instance_count: int = 1
+
+    def __post_init__(self) -> None:
+        problems = [
+            f"{name} must not be negative"
+            for name in ("rps", "latency_ms", "latency_spread", "overhead_ms", "overhead_spread")
+            if not getattr(self, name) >= 0  # also rejects NaN
+        ]
+        rates = ("error_4xx_rate", "error_5xx_rate", "model_error_rate")
+        problems += [f"{name} must be between 0 and 1" for name in rates if not 0 <= getattr(self, name) <= 1]
+        if sum(getattr(self, name) for name in rates) > 1:
+            problems.append("the error rates must not add up to more than 1")
+        if self.instance_count < 1:
+            problems.append("instance_count must be at least 1")
+        if problems:
+            raise ValueError("invalid traffic profile: " + "; ".join(problems))
+
+
+@dataclass(frozen=True)
+class Latencies:
+    """The latencies of one variant-minute: exact count, sum and extremes, plus a quantile sketch.
+
+    ``sketch`` holds the sorted values, or above :data:`SKETCH_SIZE` of them that many
+    mid-quantiles, each standing for ``count / len(sketch)`` requests: that bounds the memory a
+    cached minute takes.
+    """
+
+    count: int
+    total: float
+    minimum: float
+    maximum: float
+    sketch: tuple[float, ...]
+
+    @classmethod
+    def of(cls, raw: list[float], weight: float) -> Latencies | None:
+        """Summarize ``raw`` (each standing for ``weight`` requests); ``None`` when empty."""
+        if not raw:
+            return None
+        raw.sort()
+        size, mean = len(raw), sum(raw) / len(raw)
+        sketch = raw
+        if size > SKETCH_SIZE:
+            sketch = [raw[(2 * i + 1) * size // (2 * SKETCH_SIZE)] for i in range(SKETCH_SIZE)]
+        count = max(1, round(size * weight))
+        return cls(count, mean * count, raw[0], raw[-1], tuple(sketch))
+
+
+@dataclass(frozen=True)
+class VariantMinute:
+    """What one variant saw within one minute (counts already weighted)."""
+
+    invocations: int
+    errors_4xx: int
+    errors_5xx: int
+    model_errors: int
+    model_latency_us: Latencies | None
+    overhead_latency_us: Latencies | None
+
+
+@lru_cache(maxsize=256)
+def minute_requests(seed: int, stream: str, minute: int, rps: float) -> tuple[float, tuple[_Request, ...]]:
+    """Simulate the endpoint's requests of one absolute minute; return ``(weight, requests)``.
+
+    :param minute: minutes since the Unix epoch (UTC).
+    """
+    rate = min(rps, MAX_SIMULATED_PER_MINUTE / 60.0)
+    if rate <= 0:
+        return 1.0, ()
+    rng = random.Random(f"shadowtest/{seed}/{stream}/{minute}")
+    requests: list[_Request] = []
+    offset = rng.expovariate(rate)
+    while offset < 60.0:
+        requests.append((offset, rng.random(), rng.random(), rng.gauss(0.0, 1.0), rng.gauss(0.0, 1.0)))
+        offset += rng.expovariate(rate)
+    return rps / rate, tuple(requests)
+
+
+@lru_cache(maxsize=32768)
+def variant_minute(  # noqa: PLR0917 - positional: a cheap lru_cache key
+    seed: int,
+    stream: str,
+    minute: int,
+    rps: float,
+    share_percent: float,
+    profile: TrafficProfile,
+    lo_seconds: float = 0.0,
+    hi_seconds: float = 60.0,
+) -> VariantMinute:
+    """Return what a variant with ``profile`` and ``share_percent`` of the stream saw in a minute.
+
+    Only requests with an offset in ``[lo_seconds, hi_seconds)`` count (the window's part of it).
+    """
+    weight, requests = minute_requests(seed, stream, minute, rps)
+    p4 = profile.error_4xx_rate
+    p5 = p4 + profile.error_5xx_rate
+    pm = p5 + profile.model_error_rate
+    latency_us, overhead_us = profile.latency_ms * 1000.0, profile.overhead_ms * 1000.0
+    count = e4 = e5 = em = 0
+    model: list[float] = []
+    overhead: list[float] = []
+    for offset, sampling, outcome, z_model, z_overhead in requests:
+        if not lo_seconds <= offset < hi_seconds or sampling * 100.0 >= share_percent:
+            continue
+        count += 1
+        overhead.append(overhead_us * math.exp(profile.overhead_spread * z_overhead))
+        if outcome < p4:
+            e4 += 1
+            continue
+        model.append(latency_us * math.exp(profile.latency_spread * z_model))
+        if outcome < p5:
+            e5 += 1
+        elif outcome < pm:
+            em += 1
+    return VariantMinute(
+        invocations=round(count * weight),
+        errors_4xx=round(e4 * weight),
+        errors_5xx=round(e5 * weight),
+        model_errors=round(em * weight),
+        model_latency_us=Latencies.of(model, weight),
+        overhead_latency_us=Latencies.of(overhead, weight),
+    )
+
+
+def minute_samples(
+    seen: VariantMinute,
+    metric_name: str,
+    dimensions: frozenset[tuple[str, str]],
+    timestamp: datetime,
+    instance_count: int = 1,
+) -> list[Sample]:
+    """Return the sample of ``metric_name`` for one variant-minute (none if it saw no requests)."""
+    n = seen.invocations
+    if n == 0:
+        return []
+
+    def sample(unit: str, count: float, total: float, *, low: float, high: float, values: _Values) -> list[Sample]:
+        return [Sample(NAMESPACE, metric_name, dimensions, timestamp, unit, count, total, low, high, values)]
+
+    if metric_name == INVOCATIONS:
+        return sample("None", n, n, low=1.0, high=1.0, values=((1.0, n),))
+    if metric_name == INVOCATIONS_PER_INSTANCE:
+        share = 1.0 / instance_count
+        return sample("None", n, n * share, low=share, high=share, values=((share, n),))
+    latencies = {MODEL_LATENCY: seen.model_latency_us, OVERHEAD_LATENCY: seen.overhead_latency_us}
+    if metric_name in latencies:
+        summary = latencies[metric_name]
+        if summary is None:
+            return []
+        weight = summary.count / len(summary.sketch)
+        values = tuple((value, weight) for value in summary.sketch)
+        low, high = summary.minimum, summary.maximum
+        return sample("Microseconds", summary.count, summary.total, low=low, high=high, values=values)
+    hits = {ERRORS_4XX: seen.errors_4xx, ERRORS_5XX: seen.errors_5xx, MODEL_ERRORS: seen.model_errors}
+    if metric_name in hits:
+        # SageMaker sends 1 per failing request and 0 otherwise: Average is the error rate.
+        k = hits[metric_name]
+        low, high = (0.0 if k < n else 1.0), (1.0 if k else 0.0)
+        return sample("None", n, k, low=low, high=high, values=((0.0, n - k), (1.0, k)))
+    return []
