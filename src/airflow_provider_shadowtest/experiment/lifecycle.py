@@ -57,6 +57,7 @@ _UPDATABLE: Final[Mapping[str, frozenset[str]]] = {
             "ModelVariants",
             "DataStorageConfig",
             "ShadowModeConfig",
+            "ShadowModeConfig.SamplingPercentage",
         }
     ),
     RUNNING: frozenset({"Schedule.EndTime", "Description", "ShadowModeConfig.SamplingPercentage"}),

@@ -1,0 +1,469 @@
+"""The seven inference-experiment operations on moto's SageMaker backend.
+
+Each function takes the backend and the request as the service model shapes it (timestamps
+naive UTC) and returns the response dict, or raises moto's SageMaker exceptions, which moto
+turns into the error responses SageMaker gives.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import datetime as dt
+import json
+import re
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from moto.sagemaker.exceptions import (
+    ConflictException,
+    ResourceInUseException,
+    ResourceNotFound,
+    ValidationError,
+)
+from moto.sagemaker.utils import arn_formatter
+
+from airflow_provider_shadowtest.experiment import lifecycle as lc
+from airflow_provider_shadowtest.testing import endpoints as eps
+from airflow_provider_shadowtest.testing.store import Experiment, experiments, lock_of, now, transition
+
+_NAME = re.compile(r"[a-zA-Z0-9](-*[a-zA-Z0-9]){0,119}")
+_NAME_CONTAINS = re.compile(r"[a-zA-Z0-9\-]+")
+_SORT_BY = {"Name", "CreationTime", "Status"}
+_DEFAULT_PAGE = 10
+
+Validator = Callable[..., list[tuple[str, str]]]
+
+
+# -- validation --------------------------------------------------------------------------------
+def _aware(value: Any) -> Any:
+    """Timestamps for the shared validators: aware UTC (they compare with an aware now)."""
+    if isinstance(value, dt.datetime):
+        return value if value.tzinfo else value.replace(tzinfo=dt.timezone.utc)
+    if isinstance(value, Mapping):
+        return {k: _aware(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_aware(v) for v in value]
+    return value
+
+
+def _naive(value: dt.datetime) -> dt.datetime:
+    if value.tzinfo is None:
+        return value
+    return value.astimezone(dt.timezone.utc).replace(tzinfo=None)
+
+
+def _shared_validator(name: str) -> Validator | None:
+    try:
+        from airflow_provider_shadowtest import experiment
+    except ImportError:  # pragma: no cover - the package always imports
+        return None
+    found = getattr(experiment, name, None)
+    return found if callable(found) else None
+
+
+def raise_validation(errors: list[tuple[str, str]]) -> None:
+    """Raise one ValidationException listing every problem (as SageMaker does)."""
+    if not errors:
+        return
+    count = len(errors)
+    details = "; ".join(f"{path}: {message}" if path else message for path, message in errors)
+    raise ValidationError(message=f"{count} validation error{'s' if count != 1 else ''} detected: {details}")
+
+
+def _validate(kind: str, request: Mapping[str, Any]) -> None:
+    validator = _shared_validator(f"validate_{kind}_request")
+    if validator is not None:
+        raise_validation(list(validator(_aware(dict(request)), path_style="api")))
+
+
+def _check_name(name: Any) -> str:
+    if not isinstance(name, str) or not 1 <= len(name) <= 120 or not _NAME.fullmatch(name):
+        raise_validation(
+            [
+                (
+                    "Name",
+                    f"Value '{name}' failed to satisfy constraint: Member must have length between 1 and "
+                    "120 and satisfy regular expression pattern: [a-zA-Z0-9](-*[a-zA-Z0-9]){0,119}",
+                )
+            ]
+        )
+    return str(name)
+
+
+def _get(backend: Any, name: Any) -> Experiment:
+    name = _check_name(name)
+    found = experiments(backend).get(name)
+    if found is None:
+        arn = arn_formatter("inference-experiment", name, backend.account_id, backend.region_name)
+        raise ResourceNotFound(message=f"Inference experiment {arn} does not exist.")
+    return found
+
+
+def _conflict(exp: Experiment, operation: str, status: str) -> ConflictException:
+    return ConflictException(f"Cannot {operation} inference experiment {exp.name} while its status is {status}.")
+
+
+# -- the endpoint the experiment runs on ---------------------------------------------------------
+def _check_variants(backend: Any, request: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """Server-side checks: endpoint, models, source and shadow variants."""
+    errors: list[tuple[str, str]] = []
+    endpoint_name = request["EndpointName"]
+    endpoint = eps.get_endpoint(backend, endpoint_name)
+    variants = request.get("ModelVariants") or []
+    names = [v.get("VariantName") for v in variants]
+    for i, variant in enumerate(variants):
+        if variant.get("ModelName") not in backend._models:
+            arn = arn_formatter("model", variant.get("ModelName"), backend.account_id, backend.region_name)
+            errors.append((f"ModelVariants[{i}].ModelName", f"Could not find model '{arn}'."))
+    config = request.get("ShadowModeConfig") or {}
+    for i, shadow in enumerate(config.get("ShadowModelVariants") or []):
+        if shadow.get("ShadowModelVariantName") not in names:
+            errors.append(
+                (
+                    f"ShadowModeConfig.ShadowModelVariants[{i}].ShadowModelVariantName",
+                    f"shadow variant '{shadow.get('ShadowModelVariantName')}' is not listed in ModelVariants",
+                )
+            )
+    source = config.get("SourceModelVariantName")
+    if endpoint is None:
+        arn = arn_formatter("endpoint", endpoint_name, backend.account_id, backend.region_name)
+        errors.append(("EndpointName", f"Could not find endpoint '{arn}'."))
+        return errors
+    production = [v["VariantName"] for v in eps.production_variants(backend, endpoint)]
+    if len(production) != 1:
+        errors.append(
+            (
+                "EndpointName",
+                f"endpoint {endpoint_name} must have exactly one production variant to host a "
+                f"shadow test; it has {len(production)}",
+            )
+        )
+    if source not in production:
+        errors.append(
+            (
+                "ShadowModeConfig.SourceModelVariantName",
+                f"'{source}' is not a production variant of endpoint {endpoint_name} "
+                f"(production variants: {', '.join(production)})",
+            )
+        )
+    if source not in names:
+        errors.append(
+            ("ShadowModeConfig.SourceModelVariantName", f"source variant '{source}' is not listed in ModelVariants")
+        )
+    return errors
+
+
+def _check_schedule(
+    start: dt.datetime, end: dt.datetime, at: dt.datetime, *, check_start: bool
+) -> list[tuple[str, str]]:
+    errors: list[tuple[str, str]] = []
+    if end <= start:
+        errors.append(("Schedule.EndTime", "EndTime must be after StartTime"))
+    elif end - start > lc.MAX_DURATION:
+        errors.append(("Schedule.EndTime", "an inference experiment can run for at most 30 days"))
+    if end <= at:
+        errors.append(("Schedule.EndTime", "EndTime must be in the future"))
+    if check_start and start > at + dt.timedelta(days=365):
+        errors.append(("Schedule.StartTime", "StartTime must be within a year"))
+    return errors
+
+
+# -- operations ------------------------------------------------------------------------------------
+def create(backend: Any, request: Mapping[str, Any]) -> dict[str, Any]:
+    _validate("create", request)
+    name = _check_name(request["Name"])
+    at = now()
+    schedule = request.get("Schedule") or {}
+    start = _naive(schedule["StartTime"]) if schedule.get("StartTime") else at
+    end = _naive(schedule["EndTime"]) if schedule.get("EndTime") else max(start, at) + lc.DEFAULT_DURATION
+    with lock_of(backend):
+        store = experiments(backend)
+        if name in store:
+            raise ResourceInUseException(message=f"Inference experiment {name} already exists.")
+        raise_validation(_check_variants(backend, request) + _check_schedule(start, end, at, check_start=True))
+        busy = [
+            e
+            for e in store.values()
+            if e.endpoint_name == request["EndpointName"] and e.status(at) not in lc.TERMINAL_STATUSES
+        ]
+        if busy:
+            raise ResourceInUseException(
+                message=f"Endpoint {request['EndpointName']} already has an active inference experiment "
+                f"({busy[0].name})."
+            )
+        step = transition().total_seconds()
+        exp = Experiment(
+            name=name,
+            arn=arn_formatter("inference-experiment", name, backend.account_id, backend.region_name),
+            type=request["Type"],
+            role_arn=request["RoleArn"],
+            endpoint_name=request["EndpointName"],
+            model_variants=[dict(v) for v in request["ModelVariants"]],
+            shadow_mode_config=dict(request["ShadowModeConfig"]),
+            start_time=start,
+            end_time=end,
+            creation_time=at,
+            last_modified_time=at,
+            description=request.get("Description"),
+            data_storage_config=request.get("DataStorageConfig"),
+            kms_key=request.get("KmsKey"),
+            tags=list(request.get("Tags") or []),
+            creating_seconds=step,
+            starting_seconds=step,
+        )
+        store[name] = exp
+    return {"InferenceExperimentArn": exp.arn}
+
+
+def describe(backend: Any, request: Mapping[str, Any]) -> dict[str, Any]:
+    exp = _get(backend, request.get("Name"))
+    at = now()
+    endpoint = eps.get_endpoint(backend, exp.endpoint_name)
+    metadata: dict[str, Any] = {"EndpointName": exp.endpoint_name}
+    if endpoint is not None:
+        metadata["EndpointConfigName"] = endpoint.endpoint_config_name
+        metadata["EndpointStatus"] = endpoint.endpoint_status
+    else:
+        metadata["EndpointStatus"] = "Deleting"
+        metadata["FailureReason"] = "The endpoint no longer exists."
+    out = _summary(exp, at)
+    out.update(
+        {
+            "Arn": exp.arn,
+            "EndpointMetadata": metadata,
+            "ModelVariants": [dict(v, Status=exp.variant_status(v["VariantName"], at)) for v in exp.model_variants],
+            "ShadowModeConfig": exp.shadow_mode_config,
+        }
+    )
+    for key, value in (("DataStorageConfig", exp.data_storage_config), ("KmsKey", exp.kms_key)):
+        if value is not None:
+            out[key] = value
+    return out
+
+
+def _summary(exp: Experiment, at: dt.datetime) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "Name": exp.name,
+        "Type": exp.type,
+        "Schedule": {"StartTime": exp.start_time, "EndTime": exp.end_time},
+        "Status": exp.status(at),
+        "CreationTime": exp.creation_time,
+        "LastModifiedTime": exp.last_modified_time,
+        "RoleArn": exp.role_arn,
+    }
+    completion = exp.completion_time(at)
+    if completion is not None:
+        out["CompletionTime"] = completion
+    if exp.status_reason is not None:
+        out["StatusReason"] = exp.status_reason
+    if exp.description is not None:
+        out["Description"] = exp.description
+    return out
+
+
+def update(backend: Any, request: Mapping[str, Any]) -> dict[str, Any]:
+    _validate("update", request)
+    exp = _get(backend, request.get("Name"))
+    with lock_of(backend):
+        at = now()
+        status = exp.status(at)
+        current = describe(backend, {"Name": exp.name})
+        changed = lc.changed_update_fields(current, request)
+        violations = _update_violations(status, changed)
+        if violations:
+            details = "; ".join(f"{path}: {message}" for path, message in violations)
+            raise ConflictException(f"Cannot update inference experiment {exp.name}: {details}")
+        schedule = request.get("Schedule") or {}
+        start = _naive(schedule["StartTime"]) if schedule.get("StartTime") else exp.start_time
+        end = _naive(schedule["EndTime"]) if schedule.get("EndTime") else exp.end_time
+        merged: dict[str, Any] = {
+            "EndpointName": exp.endpoint_name,
+            "ModelVariants": request.get("ModelVariants") or exp.model_variants,
+            "ShadowModeConfig": request.get("ShadowModeConfig") or exp.shadow_mode_config,
+        }
+        errors = _check_schedule(start, end, at, check_start="Schedule.StartTime" in changed)
+        if "ModelVariants" in changed or "ShadowModeConfig" in changed:
+            errors += _check_variants(backend, merged)
+        raise_validation(errors)
+        if not changed:
+            return {"InferenceExperimentArn": exp.arn}
+        exp.start_time, exp.end_time = start, end
+        exp.model_variants = [dict(v) for v in merged["ModelVariants"]]
+        exp.shadow_mode_config = dict(merged["ShadowModeConfig"])
+        if "Description" in request:
+            exp.description = request["Description"]
+        if "DataStorageConfig" in request:
+            exp.data_storage_config = request["DataStorageConfig"]
+        exp.last_modified_time = at
+        exp.updating_until = at + transition()
+    return {"InferenceExperimentArn": exp.arn}
+
+
+def _update_violations(status: str, changed: list[str]) -> list[tuple[str, str]]:
+    """lifecycle.update_violations, where a field is allowed also when its parent is."""
+    return [
+        v
+        for v in lc.update_violations(status, changed)
+        if not ("." in v[0] and not lc.update_violations(status, [v[0].split(".", 1)[0]]))
+    ]
+
+
+def start(backend: Any, request: Mapping[str, Any]) -> dict[str, Any]:
+    exp = _get(backend, request.get("Name"))
+    with lock_of(backend):
+        at = now()
+        status = exp.status(at)
+        if status != lc.CREATED:
+            raise _conflict(exp, "start", status)
+        exp.started_at = at
+        exp.start_time = at
+        exp.starting_seconds = transition().total_seconds()
+        exp.end_time = min(exp.end_time, at + lc.MAX_DURATION)
+        exp.last_modified_time = at
+    return {"InferenceExperimentArn": exp.arn}
+
+
+def stop(backend: Any, request: Mapping[str, Any]) -> dict[str, Any]:
+    _validate("stop", request)
+    exp = _get(backend, request.get("Name"))
+    with lock_of(backend):
+        at = now()
+        status = exp.status(at)
+        if status not in (lc.CREATED, lc.RUNNING):
+            raise _conflict(exp, "stop", status)
+        actions = dict(request["ModelVariantActions"])
+        desired = list(request.get("DesiredModelVariants") or [])
+        raise_validation(_check_stop(exp, actions, desired))
+        actions.setdefault(exp.source_variant, "Retain")
+        actions.setdefault(exp.shadow_variant, "Remove")
+        _apply_actions(backend, exp, actions, desired)
+        exp.variant_actions = actions
+        exp.stopped_at = at
+        exp.stopping_seconds = transition().total_seconds()
+        exp.stop_state = request.get("DesiredState") or lc.COMPLETED
+        if request.get("Reason") is not None:
+            exp.status_reason = request["Reason"]
+        exp.last_modified_time = at
+    return {"InferenceExperimentArn": exp.arn}
+
+
+def _check_stop(exp: Experiment, actions: Mapping[str, str], desired: list[dict[str, Any]]) -> list[tuple[str, str]]:
+    errors: list[tuple[str, str]] = []
+    known = {v["VariantName"] for v in exp.model_variants}
+    for variant in actions:
+        if variant not in known:
+            errors.append((f"ModelVariantActions.{variant}", f"'{variant}' is not a variant of {exp.name}"))
+    if actions.get(exp.source_variant) == "Promote":
+        errors.append((f"ModelVariantActions.{exp.source_variant}", "only the shadow variant can be promoted"))
+    if actions.get(exp.source_variant) == "Remove" and actions.get(exp.shadow_variant) != "Promote":
+        errors.append(
+            (
+                f"ModelVariantActions.{exp.source_variant}",
+                "the production variant can be removed only when the shadow variant is promoted",
+            )
+        )
+    for i, config in enumerate(desired):
+        name = config.get("VariantName")
+        if name not in known:
+            errors.append((f"DesiredModelVariants[{i}].VariantName", f"'{name}' is not a variant of {exp.name}"))
+    return errors
+
+
+def _apply_actions(backend: Any, exp: Experiment, actions: Mapping[str, str], desired: list[dict[str, Any]]) -> None:
+    shadow_action = actions[exp.shadow_variant]
+    if shadow_action == "Remove":
+        return
+    endpoint = eps.get_endpoint(backend, exp.endpoint_name)
+    if endpoint is None:
+        raise_validation([("EndpointName", f"endpoint {exp.endpoint_name} no longer exists")])
+    assert endpoint is not None
+    production = eps.production_variants(backend, endpoint)
+    base = next((v for v in production if v["VariantName"] == exp.source_variant), production[0])
+    shadow = exp.variant(exp.shadow_variant)
+    assert shadow is not None
+    by_name = {v["VariantName"]: v for v in desired}
+    if shadow_action == "Promote":
+        chosen = by_name.get(exp.shadow_variant) or by_name.get(exp.source_variant)
+        infra = chosen["InfrastructureConfig"] if chosen else None
+        new_production = [eps.production_from(shadow, base, infra)]
+        eps.repoint_endpoint(backend, endpoint, new_production, None, "promoted")
+    else:  # Retain: the endpoint keeps the shadow variant
+        chosen = by_name.get(exp.shadow_variant)
+        shadow_variant = eps.shadow_from(shadow, chosen["InfrastructureConfig"] if chosen else None)
+        eps.repoint_endpoint(backend, endpoint, production, [shadow_variant], "retained")
+
+
+def delete(backend: Any, request: Mapping[str, Any]) -> dict[str, Any]:
+    exp = _get(backend, request.get("Name"))
+    with lock_of(backend):
+        status = exp.status()
+        if status not in (lc.CREATED, *lc.TERMINAL_STATUSES):
+            raise _conflict(exp, "delete", status)
+        experiments(backend).pop(exp.name, None)
+    return {"InferenceExperimentArn": exp.arn}
+
+
+def list_experiments(backend: Any, request: Mapping[str, Any]) -> dict[str, Any]:
+    errors: list[tuple[str, str]] = []
+    contains = request.get("NameContains")
+    if contains is not None and (len(contains) > 63 or not _NAME_CONTAINS.fullmatch(contains)):
+        errors.append(("NameContains", "must be 1-63 characters of [a-zA-Z0-9-]"))
+    sort_by = request.get("SortBy") or "CreationTime"
+    if sort_by not in _SORT_BY:
+        errors.append(("SortBy", f"must be one of {', '.join(sorted(_SORT_BY))}"))
+    order = request.get("SortOrder") or "Descending"
+    if order not in ("Ascending", "Descending"):
+        errors.append(("SortOrder", "must be Ascending or Descending"))
+    status_eq = request.get("StatusEquals")
+    if status_eq is not None and status_eq not in lc.ALL_STATUSES:
+        errors.append(("StatusEquals", f"must be one of {', '.join(sorted(lc.ALL_STATUSES))}"))
+    if request.get("Type") not in (None, "ShadowMode"):
+        errors.append(("Type", "must be ShadowMode"))
+    limit = request.get("MaxResults")
+    if limit is not None and not 1 <= int(limit) <= 100:
+        errors.append(("MaxResults", "must be between 1 and 100"))
+    offset = _decode_token(request.get("NextToken"), errors)
+    raise_validation(errors)
+    at = now()
+    rows = [_summary(e, at) for e in list(experiments(backend).values())]
+    rows = [r for r in rows if _matches(r, request)]
+    rows.sort(key=lambda r: (r[sort_by], r["Name"]), reverse=order == "Descending")
+    size = int(limit) if limit is not None else _DEFAULT_PAGE
+    page = rows[offset : offset + size]
+    out: dict[str, Any] = {"InferenceExperiments": page}
+    if offset + size < len(rows):
+        out["NextToken"] = base64.urlsafe_b64encode(json.dumps({"offset": offset + size}).encode()).decode()
+    return out
+
+
+def _decode_token(token: str | None, errors: list[tuple[str, str]]) -> int:
+    if not token:
+        return 0
+    try:
+        return int(json.loads(base64.urlsafe_b64decode(token.encode()))["offset"])
+    except (ValueError, KeyError, TypeError, binascii.Error):
+        errors.append(("NextToken", "invalid pagination token"))
+        return 0
+
+
+def _matches(row: Mapping[str, Any], request: Mapping[str, Any]) -> bool:
+    contains = request.get("NameContains")
+    if contains and contains.lower() not in row["Name"].lower():
+        return False
+    if request.get("StatusEquals") and row["Status"] != request["StatusEquals"]:
+        return False
+    bounds = (
+        ("CreationTimeAfter", "CreationTime", 1),
+        ("CreationTimeBefore", "CreationTime", -1),
+        ("LastModifiedTimeAfter", "LastModifiedTime", 1),
+        ("LastModifiedTimeBefore", "LastModifiedTime", -1),
+    )
+    for param, field, sign in bounds:
+        bound = request.get(param)
+        if bound is None:
+            continue
+        bound = _naive(bound)
+        if (sign > 0 and not row[field] > bound) or (sign < 0 and not row[field] < bound):
+            return False
+    return True
