@@ -29,10 +29,10 @@ unit: $(STAMP)
 test: lint typecheck unit
 
 demo: $(STAMP)
-	$(BIN)/python -m airflow_provider_shadowtest.demo $(DEMO_ARGS)
+	$(BIN)/python scripts/demo.py $(DEMO_ARGS)
 
 demo-reject: $(STAMP)
-	$(BIN)/python -m airflow_provider_shadowtest.demo --candidate worse $(DEMO_ARGS)
+	$(BIN)/python scripts/demo.py --candidate worse $(DEMO_ARGS)
 
 bench: $(STAMP)
 	for f in benchmarks/bench_*.py; do $(BIN)/python $$f || exit 1; done

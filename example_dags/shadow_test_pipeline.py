@@ -1,0 +1,261 @@
+"""Building blocks shared by the example DAGs: the DAG-level Params form and the shadow-test tasks.
+
+Not a DAG file itself. The example DAGs import it from the DAGs folder (Airflow puts that folder
+on ``sys.path``). Everything here is cheap to import: no boto3 at module level.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from airflow.providers.standard.operators.hitl import ApprovalOperator
+from airflow.sdk import Asset, AssetAlias, Param, task
+
+from airflow_provider_shadowtest.operators.evaluate import EvaluateInferenceExperimentOperator
+from airflow_provider_shadowtest.operators.inference_experiment import (
+    CreateInferenceExperimentOperator,
+    StopInferenceExperimentOperator,
+)
+from airflow_provider_shadowtest.sensors.inference_experiment import InferenceExperimentSensor
+
+#: Downstream DAGs can be scheduled on this alias: every promotion adds the endpoint's asset to it.
+PROMOTIONS = AssetAlias("sagemaker-endpoint-promotions")
+
+#: Sensors' polling interval once a scheduled boundary has passed. Operator arguments that Airflow
+#: checks at parse time cannot be templated, so this comes from the environment (the demo sets 2 s).
+POKE_INTERVAL_SECONDS = float(os.environ.get("SHADOWTEST_EXAMPLE_POKE_SECONDS", "60"))
+
+_NAME = r"^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$"
+
+
+def shadow_test_params(*, include_candidate: bool = True) -> dict[str, Param]:
+    """The trigger form: endpoint, models, infrastructure, sampling, timing and verdict thresholds."""
+    params: dict[str, Param] = {
+        "endpoint_name": Param(
+            "churn-endpoint",
+            type="string",
+            pattern=_NAME,
+            title="Endpoint",
+            description="The SageMaker endpoint whose production variant the candidate shadows.",
+            section="Endpoint",
+        ),
+        "production_variant": Param(
+            "AllTraffic",
+            type="string",
+            pattern=_NAME,
+            title="Production variant",
+            description="The endpoint's production variant (its current model keeps serving users).",
+            section="Endpoint",
+        ),
+        "production_model": Param(
+            "churn-model-v1",
+            type="string",
+            pattern=_NAME,
+            title="Production model",
+            description="The SageMaker model the production variant serves today.",
+            section="Endpoint",
+        ),
+        "role_arn": Param(
+            "arn:aws:iam::123456789012:role/ShadowTestRole",
+            type="string",
+            title="Execution role ARN",
+            description="IAM role SageMaker assumes to deploy the shadow variant.",
+            section="Endpoint",
+        ),
+        "instance_type": Param(
+            "ml.m5.xlarge",
+            type="string",
+            pattern=r"^ml\.[a-z0-9-]+\.[a-z0-9]+$",
+            title="Instance type",
+            description="For both variants. AWS recommends the production variant's type and count.",
+            section="Infrastructure",
+        ),
+        "instance_count": Param(
+            1, type="integer", minimum=1, maximum=100, title="Instance count", section="Infrastructure"
+        ),
+        "sampling_percent": Param(
+            50,
+            type="integer",
+            minimum=1,
+            maximum=100,
+            title="Sampling (%)",
+            description="Share of production requests mirrored to the candidate.",
+            section="Infrastructure",
+        ),
+        "observation_seconds": Param(
+            3600,
+            type="integer",
+            minimum=10,
+            maximum=29 * 86400,
+            title="Observation window (s)",
+            description="How long the candidate receives mirrored traffic before it is judged.",
+            section="Timing",
+        ),
+        "decision_window_seconds": Param(
+            86400,
+            type="integer",
+            minimum=60,
+            maximum=86400,
+            title="Decision window (s)",
+            description="Time left after the observation for the verdict and an approval. If nobody decides, "
+            "the experiment ends by itself and the endpoint returns to production only.",
+            section="Timing",
+        ),
+        "max_latency_increase_percent": Param(
+            10.0,
+            type="number",
+            minimum=0,
+            title="Max latency increase (%)",
+            description="Largest acceptable rise of mean, p50, p90 and p99 model latency over production.",
+            section="Verdict",
+        ),
+        "max_error_rate_increase_percentage_points": Param(
+            0.5,
+            type="number",
+            minimum=0,
+            title="Max error-rate increase (points)",
+            description="Largest acceptable rise of 4XX, 5XX and model error rates, in percentage points.",
+            section="Verdict",
+        ),
+        "min_shadow_invocations": Param(
+            100,
+            type="integer",
+            minimum=1,
+            title="Min shadow invocations",
+            description="Below this the verdict is INCONCLUSIVE and production stays.",
+            section="Verdict",
+        ),
+        "require_approval": Param(
+            False,
+            type="boolean",
+            title="Require human approval",
+            description="Show the verdict report to a person before a PROMOTE takes effect.",
+            section="Verdict",
+        ),
+    }
+    if include_candidate:
+        params["candidate_model"] = Param(
+            "churn-model-v2",
+            type="string",
+            pattern=_NAME,
+            title="Candidate model",
+            description="The retrained SageMaker model to shadow-test.",
+            section="Endpoint",
+        )
+    return params
+
+
+def _variant(model: str, variant: str) -> dict[str, Any]:
+    return {
+        "ModelName": model,
+        "VariantName": variant,
+        "InfrastructureConfig": {
+            "InfrastructureType": "RealTimeInference",
+            "RealTimeInferenceConfig": {
+                # Templates render strings; the request model turns "1" into 1 and rejects "one".
+                "InstanceType": "{{ params.instance_type }}",
+                "InstanceCount": "{{ params.instance_count }}",
+            },
+        },
+    }
+
+
+@task.branch(task_id="approval_gate")
+def _approval_gate(require_approval: Any) -> str:
+    """Send a PROMOTE verdict through a person when the form asked for it."""
+    return "approve" if str(require_approval).lower() == "true" else "promote"
+
+
+@task(task_id="announce_promotion", outlets=[PROMOTIONS], trigger_rule="none_failed_min_one_success")
+def _announce_promotion(endpoint_name: str, *, outlet_events: Any = None) -> str:
+    """Emit an Asset event for the promoted endpoint so downstream DAGs can run on it."""
+    uri = f"sagemaker://endpoint/{endpoint_name}"
+    outlet_events[PROMOTIONS].add(Asset(name=f"sagemaker-endpoint-{endpoint_name}", uri=uri))
+    return uri
+
+
+def shadow_test_tasks(candidate_model: Any, *, experiment_prefix: str = "shadow") -> dict[str, Any]:
+    """Add create -> wait -> observe -> evaluate -> branch -> promote/keep to the current DAG.
+
+    :param candidate_model: the candidate's model name: a template string or an XComArg.
+    :return: the tasks by role, to chain more work before or after.
+    """
+    from airflow.providers.standard.sensors.date_time import DateTimeSensorAsync
+
+    name = experiment_prefix + "-{{ params.endpoint_name }}-{{ ts_nodash | lower }}"
+    create = CreateInferenceExperimentOperator(
+        task_id="create_experiment",
+        name=name,
+        endpoint_name="{{ params.endpoint_name }}",
+        role_arn="{{ params.role_arn }}",
+        model_variants=[
+            _variant("{{ params.production_model }}", "{{ params.production_variant }}"),
+            _variant(candidate_model, "candidate"),
+        ],
+        shadow_mode_config={
+            "SourceModelVariantName": "{{ params.production_variant }}",
+            "ShadowModelVariants": [
+                {"ShadowModelVariantName": "candidate", "SamplingPercentage": "{{ params.sampling_percent }}"}
+            ],
+        },
+        # Starts now; ends by itself after the observation and decision windows, as a safety net.
+        duration="{{ params.observation_seconds + params.decision_window_seconds }}",
+        description="Shadow test against {{ params.production_model }} on {{ params.endpoint_name }}, run {{ run_id }}",
+        tags={"pipeline": "{{ dag.dag_id }}", "run": "{{ ts_nodash | lower }}"},
+    )
+    experiment = "{{ ti.xcom_pull(task_ids='create_experiment')['name'] }}"
+    wait_running = InferenceExperimentSensor(
+        task_id="wait_for_running",
+        experiment_name=experiment,
+        target="running",
+        deferrable=True,
+        poke_interval=POKE_INTERVAL_SECONDS,
+        timeout=3600,
+    )
+    observe = DateTimeSensorAsync(
+        task_id="observe_traffic",
+        target_time="{{ (macros.datetime.fromisoformat("
+        "ti.xcom_pull(task_ids='wait_for_running')['Schedule']['StartTime'].replace('Z', '+00:00'))"
+        " + macros.timedelta(seconds=params.observation_seconds)).isoformat() }}",
+    )
+    evaluate = EvaluateInferenceExperimentOperator(
+        task_id="evaluate",
+        experiment_name=experiment,
+        max_latency_increase_percent="{{ params.max_latency_increase_percent }}",
+        max_error_rate_increase_percentage_points="{{ params.max_error_rate_increase_percentage_points }}",
+        min_shadow_invocations="{{ params.min_shadow_invocations }}",
+        promote_task_ids="approval_gate",
+        reject_task_ids="keep_production",
+        inconclusive_task_ids="keep_production",
+    )
+    gate = _approval_gate("{{ params.require_approval }}")
+    approve = ApprovalOperator(
+        task_id="approve",
+        subject="Promote the shadow candidate on {{ params.endpoint_name }}?",
+        body="{{ ti.xcom_pull(task_ids='evaluate')['report_markdown'] }}",
+    )
+    promote_kwargs: dict[str, Any] = {
+        "experiment_name": experiment,
+        "promote": True,
+        "reason": "Shadow verdict PROMOTE",
+        "wait_for_completion": True,
+    }
+    promote = StopInferenceExperimentOperator(task_id="promote", **promote_kwargs)
+    promote_approved = StopInferenceExperimentOperator(task_id="promote_approved", **promote_kwargs)
+    keep = StopInferenceExperimentOperator(
+        task_id="keep_production",
+        experiment_name=experiment,
+        promote=False,
+        reason="Shadow verdict {{ ti.xcom_pull(task_ids='evaluate')['decision'] }}: "
+        "{{ ti.xcom_pull(task_ids='evaluate')['reasons'] | join('; ') | truncate(900) }}",
+        wait_for_completion=True,
+    )
+    announce = _announce_promotion("{{ params.endpoint_name }}")
+
+    create >> wait_running >> observe >> evaluate
+    evaluate >> [gate, keep]
+    gate >> [approve, promote]
+    approve >> promote_approved
+    [promote, promote_approved] >> announce
+    return {"create": create, "evaluate": evaluate, "promote": promote, "keep": keep, "announce": announce}

@@ -1,0 +1,1 @@
+"""Extra links to the SageMaker console."""

@@ -1,0 +1,1 @@
+"""Operators for SageMaker inference experiments (shadow tests)."""

@@ -1,0 +1,188 @@
+"""What every inference-experiment operator shares: connection, transitional waits, links, status waits."""
+
+from __future__ import annotations
+
+import time
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from airflow.sdk import BaseOperator
+
+from airflow_provider_shadowtest._compat import default_deferrable
+from airflow_provider_shadowtest.connection import AwsConnectionMixin
+from airflow_provider_shadowtest.exceptions import (
+    ExperimentStateError,
+    InferenceExperimentApiError,
+    InvalidExperimentRequest,
+    ShadowTestError,
+    WaitTimeout,
+)
+from airflow_provider_shadowtest.links.inference_experiment import (
+    InferenceExperimentEndpointLink,
+    InferenceExperimentLink,
+    link_info,
+    persist_link_info,
+)
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterable, Mapping, Sequence
+
+    from airflow.sdk import Context
+
+#: Connection settings are templated like the Amazon provider's.
+CONNECTION_TEMPLATE_FIELDS = ("aws_conn_id", "region_name", "verify", "botocore_config")
+
+
+class InferenceExperimentBaseOperator(AwsConnectionMixin, BaseOperator):
+    """Base of the inference-experiment operators; not meant to be used directly.
+
+    Before acting, an operator waits while the experiment is Creating, Updating, Starting or
+    Stopping (SageMaker answers ConflictException then), so ``create >> start >> stop`` works
+    without sensors in between.
+
+    :param timeout_seconds: how long to wait for such a transitional status to pass before the
+        operation fails with :class:`~airflow_provider_shadowtest.exceptions.WaitTimeout`.
+    :param poll_interval_seconds: seconds between Describe calls during that wait.
+
+    The connection parameters (``aws_conn_id``, ``region_name``, ``verify``,
+    ``botocore_config``, ``max_attempts``) are those of
+    :class:`~airflow_provider_shadowtest.connection.AwsConnectionMixin`.
+    """
+
+    template_fields: Sequence[str] = CONNECTION_TEMPLATE_FIELDS
+    template_fields_renderers: ClassVar[dict[str, str]] = {"botocore_config": "json"}
+    operator_extra_links = (InferenceExperimentLink(), InferenceExperimentEndpointLink())
+    ui_color = "#c5e8d4"
+
+    def __init__(
+        self,
+        *,
+        timeout_seconds: float = 1800,
+        poll_interval_seconds: float = 10,
+        aws_conn_id: str | None = "aws_default",
+        region_name: str | None = None,
+        verify: bool | str | None = None,
+        botocore_config: dict[str, Any] | None = None,
+        max_attempts: int = 8,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        self._init_connection(aws_conn_id, region_name, verify, botocore_config, max_attempts)
+        self.timeout_seconds = timeout_seconds
+        self.poll_interval_seconds = poll_interval_seconds
+
+    def settle(self, name: str) -> dict[str, Any]:
+        """Describe ``name`` once it is out of any transitional status (see the class docstring)."""
+        return self.hook.wait_while_transitional(
+            name, timeout_seconds=self.timeout_seconds, poll_interval_seconds=self.poll_interval_seconds
+        )
+
+    def persist_links(self, context: Context, described: Mapping[str, Any]) -> None:
+        """Store what the console links need: partition, region, experiment and endpoint names."""
+        endpoint = (described.get("EndpointMetadata") or {}).get("EndpointName")
+        info = link_info(
+            partition=self.hook.conn_partition,
+            region_name=self.hook.conn_region_name,
+            experiment_name=str(described.get("Name")),
+            endpoint_name=endpoint,
+        )
+        persist_link_info(context, self, info)
+
+
+def checked(build: Callable[[], Any], *, what: str) -> Any:
+    """Call ``build``; turn a ValueError naming an argument into InvalidExperimentRequest."""
+    try:
+        return build()
+    except InvalidExperimentRequest:
+        raise
+    except ValueError as err:
+        field, _, message = str(err).partition(": ")
+        raise InvalidExperimentRequest([(field, message or str(err))], what=what) from None
+
+
+class InferenceExperimentWaitingOperator(InferenceExperimentBaseOperator):
+    """Base of the operators that can wait for a status, synchronously or in the triggerer.
+
+    :param deferrable: wait in the triggerer instead of occupying a worker slot (default:
+        ``[operators] default_deferrable``).
+    :param poke_interval: seconds between Describe calls once no scheduled time is ahead (the
+        wait sleeps until the scheduled start or end when the status cannot come earlier).
+    :param max_sleep_seconds: ceiling of any single sleep: bounds how late an edited schedule or
+        an external stop is noticed.
+    :param wait_timeout_seconds: give up waiting after this long; None: no limit (an experiment
+        ends by itself within 30 days).
+
+    Other parameters are those of :class:`InferenceExperimentBaseOperator`.
+    """
+
+    def __init__(
+        self,
+        *,
+        deferrable: bool | None = None,
+        poke_interval: float = 30,
+        max_sleep_seconds: float = 3600,
+        wait_timeout_seconds: float | None = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        self.deferrable = default_deferrable() if deferrable is None else deferrable
+        self.poke_interval = poke_interval
+        self.max_sleep_seconds = max_sleep_seconds
+        self.wait_timeout_seconds = wait_timeout_seconds
+
+    def wait_for_statuses(
+        self, name: str, targets: Iterable[str], *, fail_when_past_target: bool = True
+    ) -> dict[str, Any]:
+        """Return the Describe result once ``name`` is in ``targets``.
+
+        When deferrable this defers instead, and Airflow resumes in ``execute_complete``.
+        """
+        statuses = sorted(targets)
+        if self.deferrable:
+            from airflow_provider_shadowtest.triggers.inference_experiment import InferenceExperimentTrigger
+
+            timeout = self.wait_timeout_seconds
+            self.log.info("Deferring until inference experiment %r is %s", name, " or ".join(statuses))
+            trigger = InferenceExperimentTrigger(
+                experiment_name=name,
+                target_statuses=statuses,
+                poke_interval=self.poke_interval,
+                max_sleep=self.max_sleep_seconds,
+                deadline=time.time() + timeout if timeout is not None else None,
+                fail_when_past_target=fail_when_past_target,
+                **self.connection_settings,
+            )
+            self.defer(trigger=trigger, method_name="execute_complete")
+        from airflow_provider_shadowtest.hooks.waiter import wait_for_status
+
+        self.log.info("Waiting until inference experiment %r is %s", name, " or ".join(statuses))
+        return wait_for_status(
+            self.hook,
+            name,
+            statuses,
+            poke_interval=self.poke_interval,
+            max_sleep=self.max_sleep_seconds,
+            timeout_seconds=self.wait_timeout_seconds,
+            fail_when_past_target=fail_when_past_target,
+        )
+
+
+def described_from_event(event: Mapping[str, Any] | None) -> dict[str, Any]:
+    """Return the Describe result of a successful trigger event; raise the error it reports."""
+    if event and event.get("status") == "success":
+        return dict(event["experiment"])
+    raise event_error(event or {"message": "the trigger sent no event"})
+
+
+def event_error(event: Mapping[str, Any]) -> ShadowTestError:
+    """Return the exception a failed trigger event describes, keeping AWS's code and StatusReason."""
+    name = str(event.get("experiment_name") or "?")
+    message = str(event.get("message") or "the wait failed")
+    if event.get("status") == "timeout":
+        return WaitTimeout(f"Inference experiment {name!r}: {message}")
+    code = event.get("error_code")
+    if code:
+        return InferenceExperimentApiError.from_response(
+            {"Error": {"Code": code, "Message": message}}, "DescribeInferenceExperiment"
+        )
+    experiment = event.get("experiment") or {}
+    return ExperimentStateError(name, str(experiment.get("Status", "unknown")), message, experiment.get("StatusReason"))

@@ -1,0 +1,176 @@
+"""StopInferenceExperimentOperator: end a shadow test, promoting, retaining or removing each variant.
+
+Re-exported by :mod:`airflow_provider_shadowtest.operators.inference_experiment`.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from airflow_provider_shadowtest.exceptions import ExperimentStateError
+from airflow_provider_shadowtest.experiment import actions, lifecycle
+from airflow_provider_shadowtest.operators._base import (
+    CONNECTION_TEMPLATE_FIELDS,
+    InferenceExperimentWaitingOperator,
+    checked,
+    described_from_event,
+)
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    from airflow.sdk import Context
+
+
+class StopInferenceExperimentOperator(InferenceExperimentWaitingOperator):
+    """Stop a Running (or Created) inference experiment, and promote the shadow variant or not.
+
+    ``promote=True`` is the short form of ``model_variant_actions={<shadow>: "Promote",
+    <production>: "Remove"}``: the shadow variant replaces the production variant on the
+    endpoint. Without promotion the production variant is retained and the shadow removed.
+
+    A retried task finding the experiment already Completed or Cancelled succeeds when nothing
+    was to be promoted, or when the endpoint's production variant already serves the shadow's
+    model; otherwise it fails (the experiment ended without the promotion).
+
+    :param experiment_name: the experiment's name.
+    :param promote: promote the shadow variant (see above).
+    :param model_variant_actions: explicit ``{variant name: "Promote" | "Remove" | "Retain"}``,
+        instead of ``promote``.
+    :param desired_state: ``"Completed"`` (default) or ``"Cancelled"``.
+    :param reason: why the experiment stops; SageMaker reports it as ``StatusReason``.
+    :param desired_model_variants: ``DesiredModelVariants`` in the API's shape: the
+        infrastructure of the variants to deploy after the stop.
+    :param wait_for_completion: wait until the experiment is Completed or Cancelled.
+
+    Waiting parameters are those of
+    :class:`~airflow_provider_shadowtest.operators._base.InferenceExperimentWaitingOperator`.
+    Returns the experiment's summary with ``"model_variant_actions"``, ``"promoted_variant"``
+    (None when nothing was promoted) and ``"stopped"`` (False when it had already ended).
+    """
+
+    template_fields: Sequence[str] = (
+        "experiment_name",
+        "promote",
+        "model_variant_actions",
+        "desired_state",
+        "reason",
+        "desired_model_variants",
+        "wait_for_completion",
+        *CONNECTION_TEMPLATE_FIELDS,
+    )
+    template_fields_renderers: ClassVar[dict[str, str]] = {
+        "model_variant_actions": "json",
+        "desired_model_variants": "json",
+        "botocore_config": "json",
+    }
+
+    def __init__(
+        self,
+        *,
+        experiment_name: str,
+        promote: bool | str = False,
+        model_variant_actions: dict[str, str] | str | None = None,
+        desired_state: str | None = None,
+        reason: str | None = None,
+        desired_model_variants: list[dict[str, Any]] | str | None = None,
+        wait_for_completion: bool | str = False,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        self.experiment_name = experiment_name
+        self.promote = promote
+        self.model_variant_actions = model_variant_actions
+        self.desired_state = desired_state
+        self.reason = reason
+        self.desired_model_variants = desired_model_variants
+        self.wait_for_completion = wait_for_completion
+
+    def execute(self, context: Context) -> dict[str, Any]:
+        name = self.experiment_name
+        what = f"stop of inference experiment {name!r}"
+        promote = checked(lambda: actions.boolean(self.promote, "promote"), what=what)
+        wait = checked(lambda: actions.boolean(self.wait_for_completion, "wait_for_completion"), what=what)
+        described = self.settle(name)
+        self.persist_links(context, described)
+        request = checked(lambda: self._request(described, promote), what=what)
+        variant_actions = request["ModelVariantActions"]
+        promoted = actions.promoted_variant(variant_actions)
+        status = described["Status"]
+        if status in lifecycle.TERMINAL_STATUSES:
+            return self._already_ended(described, promoted, variant_actions)
+        self.log.info(
+            "Stopping inference experiment %r on endpoint %r (%s -> %s): %s%s",
+            name,
+            (described.get("EndpointMetadata") or {}).get("EndpointName"),
+            status,
+            request.get("DesiredState", lifecycle.COMPLETED),
+            ", ".join(f"{variant}: {action}" for variant, action in variant_actions.items()),
+            f"; reason: {self.reason}" if self.reason else "",
+        )
+        self.hook.stop_inference_experiment(request)
+        if wait:
+            target = request.get("DesiredState", lifecycle.COMPLETED)
+            described = self.wait_for_statuses(name, {target}, fail_when_past_target=False)
+        else:
+            described = self.hook.describe_inference_experiment(name)
+        self.log.info("Inference experiment %r is %s", name, described["Status"])
+        return actions.summarize(
+            described, model_variant_actions=variant_actions, promoted_variant=promoted, stopped=True
+        )
+
+    def execute_complete(self, context: Context, event: dict[str, Any] | None = None) -> dict[str, Any]:
+        """Resume after the deferred wait; the actions are rebuilt from the operator's arguments."""
+        described = described_from_event(event)
+        variant_actions = self._request(described, actions.boolean(self.promote, "promote"))["ModelVariantActions"]
+        self.log.info("Inference experiment %r is %s", described.get("Name"), described.get("Status"))
+        return actions.summarize(
+            described,
+            model_variant_actions=variant_actions,
+            promoted_variant=actions.promoted_variant(variant_actions),
+            stopped=True,
+        )
+
+    def _request(self, described: dict[str, Any], promote: bool) -> dict[str, Any]:
+        from airflow_provider_shadowtest.exceptions import InvalidExperimentRequest
+        from airflow_provider_shadowtest.experiment import validate_stop_request
+
+        request = actions.build_stop_request(
+            described,
+            promote=promote,
+            model_variant_actions=self.model_variant_actions or None,
+            desired_state=self.desired_state or None,
+            reason=self.reason or None,
+            desired_model_variants=self.desired_model_variants or None,
+        )
+        problems = validate_stop_request(request, path_style="snake")
+        if problems:
+            raise InvalidExperimentRequest(problems, what=f"stop of inference experiment {described['Name']!r}")
+        return request
+
+    def _already_ended(
+        self, described: dict[str, Any], promoted: str | None, variant_actions: dict[str, str]
+    ) -> dict[str, Any]:
+        name, status = described["Name"], described["Status"]
+        if promoted is not None and not self._endpoint_serves(described, promoted):
+            raise ExperimentStateError(
+                name,
+                status,
+                f"it ended before it could be stopped, and {promoted!r} was not promoted",
+                described.get("StatusReason"),
+            )
+        self.log.warning("Inference experiment %r is already %s: nothing to stop", name, status)
+        return actions.summarize(
+            described, model_variant_actions=variant_actions, promoted_variant=promoted, stopped=False
+        )
+
+    def _endpoint_serves(self, described: dict[str, Any], variant: str) -> bool:
+        """Whether the endpoint's production variant serves ``variant``'s model (a past promotion)."""
+        model = actions.variant_model(described, variant)
+        endpoint = (described.get("EndpointMetadata") or {}).get("EndpointName")
+        if not model or not endpoint:
+            return False
+        client = self.hook.client
+        config_name = client.describe_endpoint(EndpointName=endpoint)["EndpointConfigName"]
+        variants = client.describe_endpoint_config(EndpointConfigName=config_name)["ProductionVariants"]
+        return any(v.get("ModelName") == model for v in variants)

@@ -1,0 +1,393 @@
+"""Operators for the lifecycle of a SageMaker inference experiment (shadow test).
+
+``Create >> Start >> Update >> Stop >> Delete`` chain without sensors in between: each operator
+waits out transitional statuses before it acts. Importing this module loads neither boto3 nor
+botocore; the hook is built when a task runs. Every operator returns plain JSON (see
+:func:`~airflow_provider_shadowtest.experiment.actions.summarize`).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from airflow_provider_shadowtest.exceptions import (
+    ExperimentAlreadyExists,
+    ExperimentConfigMismatch,
+    ExperimentNotFound,
+    ExperimentStateError,
+    InvalidExperimentRequest,
+)
+from airflow_provider_shadowtest.experiment import actions, build_create_request, config_differences, lifecycle
+from airflow_provider_shadowtest.operators._base import (
+    CONNECTION_TEMPLATE_FIELDS,
+    InferenceExperimentBaseOperator,
+    InferenceExperimentWaitingOperator,
+    checked,
+    described_from_event,
+)
+from airflow_provider_shadowtest.operators._stop import StopInferenceExperimentOperator
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    from airflow.sdk import Context
+
+__all__ = [
+    "CreateInferenceExperimentOperator",
+    "DeleteInferenceExperimentOperator",
+    "StartInferenceExperimentOperator",
+    "StopInferenceExperimentOperator",
+    "UpdateInferenceExperimentOperator",
+]
+
+_JSON = "json"
+#: XCom key remembering whether a create reused an experiment, for the resume after deferral.
+_REUSED_KEY = "shadowtest_reused"
+
+
+class CreateInferenceExperimentOperator(InferenceExperimentWaitingOperator):
+    """Create a SageMaker inference experiment (shadow test), or reuse the one a previous try created.
+
+    The request arguments are those of
+    :func:`~airflow_provider_shadowtest.experiment.build_create_request` (``name``,
+    ``endpoint_name``, ``role_arn``, ``model_variants``, ``shadow_mode_config``, ``schedule``,
+    ``description``, ``data_storage_config``, ``kms_key``, ``tags``, ``type``, and the schedule
+    shortcuts ``start_time``, ``end_time``, ``duration``); all are templated, so a DAG's params
+    can fill them, and a list or dict field may be rendered as its JSON. The request is
+    validated after rendering and before any AWS call: every problem is reported at once.
+
+    :param if_exists: what to do when an experiment with this name exists: ``"reuse"`` (default)
+        reuses it when its configuration equals the request and fails listing the differences
+        otherwise; ``"fail"`` always fails. Either way no second experiment is created.
+    :param wait_for: ``None`` (return once created), ``"running"`` or ``"completed"``.
+
+    Waiting parameters are those of
+    :class:`~airflow_provider_shadowtest.operators._base.InferenceExperimentWaitingOperator`.
+    Returns ``{"arn", "name", "endpoint_name", "status", "status_reason", "schedule":
+    {"start_time", "end_time"}, "production_variant", "shadow_variant", "reused"}``.
+    """
+
+    REQUEST_FIELDS: ClassVar[tuple[str, ...]] = (
+        "name",
+        "endpoint_name",
+        "role_arn",
+        "model_variants",
+        "shadow_mode_config",
+        "schedule",
+        "description",
+        "data_storage_config",
+        "kms_key",
+        "tags",
+        "type",
+        "start_time",
+        "end_time",
+        "duration",
+    )
+    template_fields: Sequence[str] = (*REQUEST_FIELDS, "if_exists", "wait_for", *CONNECTION_TEMPLATE_FIELDS)
+    template_fields_renderers: ClassVar[dict[str, str]] = {
+        "model_variants": _JSON,
+        "shadow_mode_config": _JSON,
+        "schedule": _JSON,
+        "data_storage_config": _JSON,
+        "tags": _JSON,
+        "botocore_config": _JSON,
+    }
+
+    def __init__(
+        self,
+        *,
+        name: str,
+        endpoint_name: str,
+        role_arn: str,
+        model_variants: list[dict[str, Any]] | str,
+        shadow_mode_config: dict[str, Any] | str,
+        schedule: dict[str, Any] | str | None = None,
+        description: str | None = None,
+        data_storage_config: dict[str, Any] | str | None = None,
+        kms_key: str | None = None,
+        tags: dict[str, str] | list[dict[str, str]] | str | None = None,
+        type: str = "ShadowMode",
+        start_time: Any = None,
+        end_time: Any = None,
+        duration: Any = None,
+        if_exists: str = "reuse",
+        wait_for: str | None = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        self.name = name
+        self.endpoint_name = endpoint_name
+        self.role_arn = role_arn
+        self.model_variants = model_variants
+        self.shadow_mode_config = shadow_mode_config
+        self.schedule = schedule
+        self.description = description
+        self.data_storage_config = data_storage_config
+        self.kms_key = kms_key
+        self.tags = tags
+        self.type = type
+        self.start_time = start_time
+        self.end_time = end_time
+        self.duration = duration
+        self.if_exists = if_exists
+        self.wait_for = wait_for
+
+    def build_request(self) -> dict[str, Any]:
+        """Return the CreateInferenceExperiment request from the rendered fields.
+
+        :raises InvalidExperimentRequest: naming every offending field; nothing was sent to AWS.
+        """
+        problems: list[tuple[str, str]] = []
+        if self.if_exists not in ("reuse", "fail"):
+            problems.append(("if_exists", f"expected 'reuse' or 'fail', got {self.if_exists!r}"))
+        wait_for = self.wait_for or None
+        if wait_for is not None and str(wait_for).lower() not in ("running", "completed"):
+            problems.append(("wait_for", f"expected None, 'running' or 'completed', got {wait_for!r}"))
+        try:
+            request = build_create_request(**{f: getattr(self, f) for f in self.REQUEST_FIELDS})
+        except InvalidExperimentRequest as err:
+            raise InvalidExperimentRequest([*problems, *err.errors]) from None
+        if problems:
+            raise InvalidExperimentRequest(problems)
+        return request
+
+    def execute(self, context: Context) -> dict[str, Any]:
+        request = self.build_request()
+        name, endpoint = request["Name"], request["EndpointName"]
+        described, reused = self._create_or_reuse(request)
+        self.persist_links(context, described)
+        if self.do_xcom_push:
+            context["ti"].xcom_push(key=_REUSED_KEY, value=reused)
+        self.log.info(
+            "Inference experiment %r on endpoint %r is %s (%s); ARN %s",
+            name,
+            endpoint,
+            described["Status"],
+            "reused" if reused else "created",
+            described.get("Arn"),
+        )
+        if self.wait_for:
+            described = self.wait_for_statuses(name, lifecycle.resolve_target(str(self.wait_for)))
+        return actions.summarize(described, reused=reused)
+
+    def execute_complete(self, context: Context, event: dict[str, Any] | None = None) -> dict[str, Any]:
+        """Resume after the deferred wait: return the summary or raise what the trigger reported."""
+        described = described_from_event(event)
+        ti = context["ti"]
+        reused = ti.xcom_pull(task_ids=ti.task_id, key=_REUSED_KEY, map_indexes=ti.map_index)
+        self.log.info("Inference experiment %r is %s", described.get("Name"), described.get("Status"))
+        return actions.summarize(described, reused=bool(reused))
+
+    def _create_or_reuse(self, request: dict[str, Any]) -> tuple[dict[str, Any], bool]:
+        name = request["Name"]
+        try:
+            existing = self.hook.describe_inference_experiment(name)
+        except ExperimentNotFound:
+            existing = None
+        if existing is not None:
+            self.log.info("Inference experiment %r already exists (status %s)", name, existing["Status"])
+            if self.if_exists == "fail":
+                raise ExperimentAlreadyExists(
+                    "ResourceInUse",
+                    f"Inference experiment {name!r} already exists (status {existing['Status']}) and if_exists='fail'",
+                    operation="CreateInferenceExperiment",
+                )
+            self._check_same(request, existing)
+            return existing, True
+        self.log.info(
+            "Creating inference experiment %r on endpoint %r: shadow %r mirrors %r",
+            name,
+            request["EndpointName"],
+            *reversed(actions.variant_roles(request)),
+        )
+        try:
+            self.hook.create_inference_experiment(request)
+        except ExperimentAlreadyExists as err:
+            # botocore retried a create whose first attempt succeeded, or the endpoint is busy.
+            try:
+                existing = self.hook.describe_inference_experiment(name)
+            except ExperimentNotFound:
+                raise err from None
+            self._check_same(request, existing)
+            self.log.info("Create answered %s, but %r exists as requested: using it", err.code, name)
+        return self.hook.describe_inference_experiment(name), False
+
+    def _check_same(self, request: dict[str, Any], existing: dict[str, Any]) -> None:
+        differences = config_differences(request, existing)
+        if differences:
+            raise ExperimentConfigMismatch(request["Name"], differences)
+
+
+class StartInferenceExperimentOperator(InferenceExperimentBaseOperator):
+    """Start a Created inference experiment now instead of at its scheduled start.
+
+    An experiment that is already Running (e.g. a retried task) is left as it is.
+
+    :param experiment_name: the experiment's name.
+
+    Other parameters are those of
+    :class:`~airflow_provider_shadowtest.operators._base.InferenceExperimentBaseOperator`.
+    Returns the summary of the experiment (status ``Starting`` or ``Running``).
+    """
+
+    template_fields: Sequence[str] = ("experiment_name", *CONNECTION_TEMPLATE_FIELDS)
+
+    def __init__(self, *, experiment_name: str, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.experiment_name = experiment_name
+
+    def execute(self, context: Context) -> dict[str, Any]:
+        name = self.experiment_name
+        described = self.settle(name)
+        self.persist_links(context, described)
+        status = described["Status"]
+        if status == lifecycle.RUNNING:
+            self.log.info("Inference experiment %r is already Running: nothing to start", name)
+            return actions.summarize(described, started=False)
+        if status != lifecycle.CREATED:
+            raise ExperimentStateError(
+                name, status, "only a Created experiment can be started", described.get("StatusReason")
+            )
+        self.hook.start_inference_experiment(name)
+        described = self.hook.describe_inference_experiment(name)
+        self.log.info(
+            "Started inference experiment %r on endpoint %r: now %s, ends %s",
+            name,
+            (described.get("EndpointMetadata") or {}).get("EndpointName"),
+            described["Status"],
+            (described.get("Schedule") or {}).get("EndTime"),
+        )
+        return actions.summarize(described, started=True)
+
+
+class UpdateInferenceExperimentOperator(InferenceExperimentBaseOperator):
+    """Change a Created or Running inference experiment: its end, start, description or sampling.
+
+    SageMaker allows, while Created: any of these; while Running: only ``end_time``,
+    ``description`` and ``sampling_percent``. A change the current status forbids fails before
+    any update is sent, naming the field; values equal to the current ones are not changes, and
+    an update that changes nothing is not sent.
+
+    :param experiment_name: the experiment's name.
+    :param end_time: new end (datetime, ISO-8601 string or epoch seconds; naive means UTC).
+    :param start_time: new start (Created only).
+    :param description: new description.
+    :param sampling_percent: new share of production requests mirrored to the shadow variant;
+        the rest of the current ShadowModeConfig is kept.
+    :param model_variants: new ``ModelVariants`` in the API's shape (Created only).
+
+    Other parameters are those of
+    :class:`~airflow_provider_shadowtest.operators._base.InferenceExperimentBaseOperator`.
+    Returns the summary of the experiment after the update, with ``"changed"``: the API fields
+    that changed.
+    """
+
+    template_fields: Sequence[str] = (
+        "experiment_name",
+        "end_time",
+        "start_time",
+        "description",
+        "sampling_percent",
+        "model_variants",
+        *CONNECTION_TEMPLATE_FIELDS,
+    )
+    template_fields_renderers: ClassVar[dict[str, str]] = {"model_variants": _JSON, "botocore_config": _JSON}
+
+    def __init__(
+        self,
+        *,
+        experiment_name: str,
+        end_time: Any = None,
+        start_time: Any = None,
+        description: str | None = None,
+        sampling_percent: int | str | None = None,
+        model_variants: list[dict[str, Any]] | str | None = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        self.experiment_name = experiment_name
+        self.end_time = end_time
+        self.start_time = start_time
+        self.description = description
+        self.sampling_percent = sampling_percent
+        self.model_variants = model_variants
+
+    def execute(self, context: Context) -> dict[str, Any]:
+        from airflow_provider_shadowtest.experiment import validate_update_request
+
+        name = self.experiment_name
+        what = f"update of inference experiment {name!r}"
+        # Argument errors fail before any AWS call.
+        checked(lambda: self._request({"Name": name}), what=what)
+        described = self.settle(name)
+        self.persist_links(context, described)
+        request = self._request(described)
+        problems = validate_update_request(request, path_style="api")
+        if problems:
+            raise InvalidExperimentRequest(problems, what=what)
+        changed = lifecycle.changed_update_fields(described, request)
+        status = described["Status"]
+        violations = actions.update_violation_errors(status, changed)
+        if violations:
+            lines = "; ".join(f"{field} {message}" for field, message in violations)
+            raise ExperimentStateError(name, status, lines, described.get("StatusReason"))
+        if not changed:
+            self.log.info("Inference experiment %r already has these values: nothing to update", name)
+            return actions.summarize(described, changed=[])
+        self.log.info("Updating inference experiment %r (%s): %s", name, status, ", ".join(changed))
+        self.hook.update_inference_experiment(request)
+        described = self.settle(name)
+        self.log.info(
+            "Inference experiment %r is %s; schedule now %s",
+            name,
+            described["Status"],
+            actions.summarize(described)["schedule"],
+        )
+        return actions.summarize(described, changed=changed)
+
+    def _request(self, described: dict[str, Any]) -> dict[str, Any]:
+        return actions.build_update_request(
+            described,
+            start_time=self.start_time or None,
+            end_time=self.end_time or None,
+            description=self.description,
+            sampling_percent=self.sampling_percent if self.sampling_percent not in (None, "") else None,
+            model_variants=self.model_variants or None,
+        )
+
+
+class DeleteInferenceExperimentOperator(InferenceExperimentBaseOperator):
+    """Delete an inference experiment's metadata; the endpoint and its variants stay.
+
+    SageMaker refuses to delete a Running experiment (ConflictException): stop it first.
+
+    :param experiment_name: the experiment's name.
+    :param ignore_not_found: succeed when the experiment does not exist (e.g. a retried task
+        whose first try deleted it).
+
+    Other parameters are those of
+    :class:`~airflow_provider_shadowtest.operators._base.InferenceExperimentBaseOperator`.
+    Returns ``{"name", "deleted"}``: ``deleted`` is False when there was nothing to delete.
+    """
+
+    template_fields: Sequence[str] = ("experiment_name", *CONNECTION_TEMPLATE_FIELDS)
+
+    def __init__(self, *, experiment_name: str, ignore_not_found: bool = True, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.experiment_name = experiment_name
+        self.ignore_not_found = ignore_not_found
+
+    def execute(self, context: Context) -> dict[str, Any]:
+        name = self.experiment_name
+        try:
+            described = self.settle(name)
+            self.persist_links(context, described)
+            self.log.info("Deleting inference experiment %r (%s)", name, described["Status"])
+            self.hook.delete_inference_experiment(name)
+        except ExperimentNotFound:
+            if not self.ignore_not_found:
+                raise
+            self.log.info("Inference experiment %r does not exist: nothing to delete", name)
+            return {"name": name, "deleted": False}
+        self.log.info("Deleted inference experiment %r; its endpoint is unchanged", name)
+        return {"name": name, "deleted": True}

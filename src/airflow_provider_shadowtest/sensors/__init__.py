@@ -1,0 +1,1 @@
+"""Sensors of the provider: wait for an inference experiment's status window."""

@@ -1,0 +1,243 @@
+"""Sensor that waits for an inference experiment's status window (Created, Running, Completed)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+from typing import TYPE_CHECKING, Any, NoReturn
+
+from airflow.sdk import BaseSensorOperator, PokeReturnValue
+from airflow.sdk.exceptions import (
+    AirflowException,
+    AirflowFailException,
+    AirflowRescheduleException,
+    AirflowSensorTimeout,
+    AirflowSkipException,
+)
+
+from airflow_provider_shadowtest._compat import default_deferrable
+from airflow_provider_shadowtest.connection import AwsConnectionMixin
+from airflow_provider_shadowtest.exceptions import (
+    ExperimentNotFound,
+    ExperimentStateError,
+    InferenceExperimentApiError,
+    WaitTimeout,
+)
+from airflow_provider_shadowtest.experiment.lifecycle import resolve_target
+from airflow_provider_shadowtest.experiment.waiting import THROTTLING_CODES, WaitDecision, plan_wait
+from airflow_provider_shadowtest.jsonsafe import json_safe
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable
+
+    from airflow.sdk import Context
+
+#: Error codes meaning the experiment does not exist (any more): waiting again will not help.
+_NOT_FOUND_CODES = frozenset({"ResourceNotFound", "ResourceNotFoundException"})
+#: Extra time the scheduler gives a deferred wait beyond its own deadline before timing it out.
+_DEFER_TIMEOUT_SLACK_SECONDS = 300.0
+
+
+class InferenceExperimentSensor(AwsConnectionMixin, BaseSensorOperator):
+    """Wait until an inference experiment reaches a status, making almost no API calls meanwhile.
+
+    The schedule is known, so the sensor sleeps until the scheduled start (target ``running``)
+    or end (target ``completed``) without calling AWS, then Describes every ``poke_interval``
+    seconds until the status arrives. That holds in every mode: ``poke`` sleeps in the worker,
+    ``reschedule`` sets its next try at the scheduled time, ``deferrable`` sleeps in the
+    triggerer with no AWS client open. The schedule is re-read on each wake-up, so an end time
+    extended by UpdateInferenceExperiment is waited for again, and a shortened one (or an
+    external stop) is noticed at most ``max_sleep`` seconds late.
+
+    Returns (XCom) the Describe result as plain JSON: status, schedule, variants, datetimes as
+    ISO-8601 UTC strings.
+
+    :param experiment_name: the experiment to wait for (templated).
+    :param target: ``"running"``, ``"completed"``, ``"created"``, or a set of statuses such as
+        ``{"Completed", "Cancelled"}``.
+    :param max_sleep: ceiling of any one sleep, in seconds (default one hour).
+    :param fail_when_past_target: fail when the experiment is already past the target (e.g.
+        Completed while waiting for Running); when False, that counts as success. A Cancelled
+        experiment always fails unless Cancelled is a target.
+    :param deferrable: wait in the triggerer; defaults to ``[operators] default_deferrable``.
+    :param poke_interval: seconds between Describes once the scheduled time has passed.
+    :param timeout: give up after this many seconds, in every mode (``soft_fail`` skips instead).
+
+    The sensor fails with the AWS error code, message and ``StatusReason`` when the experiment
+    is Cancelled, past the target, or deleted (ResourceNotFound). Connection parameters are
+    those of :class:`~airflow_provider_shadowtest.connection.AwsConnectionMixin`; other keyword
+    arguments (``mode``, ``soft_fail``...) are those of ``BaseSensorOperator``.
+    """
+
+    template_fields = ("experiment_name",)
+    ui_color = "#c9e4de"
+
+    def __init__(
+        self,
+        *,
+        experiment_name: str,
+        target: str | Iterable[str] = "running",
+        poke_interval: float = 30,
+        max_sleep: float = 3600,
+        fail_when_past_target: bool = True,
+        deferrable: bool | None = None,
+        aws_conn_id: str | None = "aws_default",
+        region_name: str | None = None,
+        verify: bool | str | None = None,
+        botocore_config: dict[str, Any] | None = None,
+        max_attempts: int = 8,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(poke_interval=poke_interval, **kwargs)
+        if max_sleep <= 0:
+            raise ValueError(f"max_sleep: must be positive, got {max_sleep}")
+        self.experiment_name = experiment_name
+        self.target_statuses = sorted(resolve_target(target))
+        self.max_sleep = float(max_sleep)
+        self.fail_when_past_target = fail_when_past_target
+        self.deferrable = default_deferrable() if deferrable is None else deferrable
+        self._init_connection(aws_conn_id, region_name, verify, botocore_config, max_attempts)
+
+    # -- modes ------------------------------------------------------------------------------
+    def execute(self, context: Context) -> Any:
+        """Wait in the configured mode; return the JSON-safe Describe result."""
+        if self.deferrable:
+            return self._execute_deferrable()
+        if self.reschedule:
+            return self._execute_reschedule(context)
+        return self._execute_poke()
+
+    def _execute_poke(self) -> dict[str, Any]:
+        from airflow_provider_shadowtest.hooks.waiter import wait_for_status
+
+        try:
+            described = wait_for_status(
+                self.hook,
+                self.experiment_name,
+                self.target_statuses,
+                poke_interval=self.poke_interval,
+                max_sleep=self.max_sleep,
+                timeout_seconds=self.timeout,
+                fail_when_past_target=self.fail_when_past_target,
+            )
+        except WaitTimeout as err:
+            raise self._timeout(str(err)) from err
+        except ExperimentStateError as err:
+            raise self._failed(str(err)) from err
+        except ExperimentNotFound as err:
+            raise self._failed(self._not_found(err)) from err
+        return dict(json_safe(described))
+
+    def _execute_reschedule(self, context: Context) -> dict[str, Any]:
+        first_try = context["ti"].get_first_reschedule_date(context)
+        started = first_try or dt.datetime.now(dt.timezone.utc)
+        decision, described = self._check(started + dt.timedelta(seconds=self.timeout))
+        if decision is None:  # throttled beyond botocore's retries: try again later
+            raise AirflowRescheduleException(  # type: ignore[no-untyped-call]
+                self._utcnow() + dt.timedelta(seconds=self.poke_interval)
+            )
+        if decision.action == "sleep":
+            self.log.info("Experiment %s; next try in %.1f s", decision.message, decision.seconds)
+            raise AirflowRescheduleException(  # type: ignore[no-untyped-call]
+                self._utcnow() + dt.timedelta(seconds=decision.seconds)
+            )
+        return self._finish(decision, described)
+
+    def _execute_deferrable(self) -> dict[str, Any]:
+        deadline = time.time() + self.timeout
+        decision, described = self._check(dt.datetime.fromtimestamp(deadline, tz=dt.timezone.utc))
+        if decision is None or decision.action == "sleep":
+            self._defer(deadline)
+        return self._finish(decision, described)
+
+    def _defer(self, deadline: float) -> NoReturn:
+        from airflow_provider_shadowtest.triggers.inference_experiment import InferenceExperimentTrigger
+
+        self.log.info("Deferring until %s is %s", self.experiment_name, " or ".join(self.target_statuses))
+        self.defer(
+            trigger=InferenceExperimentTrigger(
+                experiment_name=self.experiment_name,
+                target_statuses=list(self.target_statuses),
+                poke_interval=self.poke_interval,
+                max_sleep=self.max_sleep,
+                deadline=deadline,
+                fail_when_past_target=self.fail_when_past_target,
+                **self.connection_settings,
+            ),
+            method_name="execute_complete",
+            timeout=dt.timedelta(seconds=self.timeout + _DEFER_TIMEOUT_SLACK_SECONDS),
+        )
+
+    def execute_complete(self, context: Context, event: dict[str, Any] | None = None) -> dict[str, Any]:
+        """Resume after the trigger; everything needed is in ``event`` (``kwargs`` may be dropped)."""
+        event = event or {}
+        status = event.get("status")
+        if status == "success":
+            self.log.info("Inference experiment %s reached %s", self.experiment_name, self.target_statuses)
+            return dict(event.get("experiment") or {})
+        message = str(event.get("message") or f"unexpected trigger event {event!r}")
+        if status == "timeout":
+            raise self._timeout(message)
+        code = event.get("error_code")
+        if code in _NOT_FOUND_CODES:
+            raise self._failed(f"Inference experiment {self.experiment_name!r} does not exist: {message}")
+        if code is None and event.get("experiment") is not None:  # Cancelled or past the target
+            raise self._failed(message)
+        raise AirflowException(f"Waiting for inference experiment {self.experiment_name!r} failed: {message}")
+
+    def poke(self, context: Context) -> PokeReturnValue:
+        """Describe once; done when the target status is there (the modes above do the waiting)."""
+        decision, described = self._check(None)
+        if decision is None or decision.action == "sleep":
+            return PokeReturnValue(is_done=False)
+        return PokeReturnValue(is_done=True, xcom_value=self._finish(decision, described))
+
+    # -- helpers ----------------------------------------------------------------------------
+    def _check(self, deadline: dt.datetime | None) -> tuple[WaitDecision | None, dict[str, Any]]:
+        """Describe once and plan; ``(None, {})`` when throttling outlasted botocore's retries."""
+        try:
+            described = self.hook.describe_inference_experiment(self.experiment_name)
+        except ExperimentNotFound as err:
+            raise self._failed(self._not_found(err)) from err
+        except InferenceExperimentApiError as err:
+            if err.code in THROTTLING_CODES:
+                self.log.warning("Describe throttled (%s); trying again later", err.code)
+                return None, {}
+            raise
+        decision = plan_wait(
+            described,
+            self.target_statuses,
+            now=self._utcnow(),
+            poke_interval=self.poke_interval,
+            max_sleep=self.max_sleep,
+            fail_when_past_target=self.fail_when_past_target,
+            deadline=deadline,
+        )
+        return decision, described
+
+    def _finish(self, decision: WaitDecision, described: dict[str, Any]) -> dict[str, Any]:
+        if decision.action == "done":
+            self.log.info("Inference experiment %s is %s", self.experiment_name, decision.status)
+            return dict(json_safe(described))
+        if decision.action == "timeout":
+            raise self._timeout(str(decision.error(self.experiment_name)))
+        raise self._failed(str(decision.error(self.experiment_name)))
+
+    def _not_found(self, err: InferenceExperimentApiError) -> str:
+        return (
+            f"Inference experiment {self.experiment_name!r} does not exist (deleted, or never created): "
+            f"{err.code}: {err.message}"
+        )
+
+    def _timeout(self, message: str) -> AirflowException:
+        return AirflowSkipException(message) if self.soft_fail else AirflowSensorTimeout(message)
+
+    def _failed(self, message: str) -> AirflowException:
+        """Failures no retry can fix: the experiment is gone, cancelled, or past the target."""
+        if self.soft_fail or self.never_fail:
+            return AirflowSkipException(message)
+        return AirflowFailException(message)
+
+    @staticmethod
+    def _utcnow() -> dt.datetime:
+        return dt.datetime.now(dt.timezone.utc)

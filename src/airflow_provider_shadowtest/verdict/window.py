@@ -1,0 +1,62 @@
+"""Pure: the time window whose metrics are judged."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+
+
+def parse_time(field: str, value: Any) -> dt.datetime | None:
+    """Return ``value`` as an aware UTC datetime; accept datetimes and ISO-8601 strings (``Z`` too).
+
+    A naive value is taken as UTC; ``None`` and ``""`` give None.
+
+    :raises ValueError: naming ``field`` when the value is not a time.
+    """
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    if isinstance(value, str):
+        text = value.strip()
+        if text.endswith(("Z", "z")):
+            text = text[:-1] + "+00:00"
+        try:
+            value = dt.datetime.fromisoformat(text)
+        except ValueError:
+            raise ValueError(f"{field}: {value!r} is not an ISO-8601 time") from None
+    if not isinstance(value, dt.datetime):
+        raise ValueError(f"{field}: expected a datetime or an ISO-8601 string, got {value!r}")
+    moment: dt.datetime = value
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=dt.timezone.utc)
+    return moment.astimezone(dt.timezone.utc)
+
+
+def resolve_window(
+    schedule: Mapping[str, Any] | None,
+    start_time: Any,
+    end_time: Any,
+    now: dt.datetime,
+) -> tuple[dt.datetime, dt.datetime]:
+    """Pick the window: explicit times first, else the experiment's ``Schedule``; never past ``now``.
+
+    An experiment still running (or stopped early) has an end time after ``now``; its metrics
+    stop at ``now``.
+
+    :raises ValueError: when no start is known, or the window is empty.
+    """
+    schedule = schedule or {}
+    start = parse_time("start_time", start_time) or parse_time("Schedule.StartTime", schedule.get("StartTime"))
+    end = parse_time("end_time", end_time) or parse_time("Schedule.EndTime", schedule.get("EndTime")) or now
+    now = parse_time("now", now) or now
+    end = min(end, now)
+    if start is None:
+        raise ValueError("start_time: not given and the experiment has no Schedule.StartTime")
+    if end <= start:
+        raise ValueError(
+            f"the window is empty: it starts at {start.isoformat()} and ends at {end.isoformat()} "
+            "(an end in the future is cut to now); has the experiment started?"
+        )
+    return start, end

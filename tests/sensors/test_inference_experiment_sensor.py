@@ -1,0 +1,279 @@
+"""The sensor in poke, reschedule and deferrable modes against the emulator server, with short schedules."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import json
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from airflow.sdk.exceptions import (
+    AirflowException,
+    AirflowFailException,
+    AirflowRescheduleException,
+    AirflowSensorTimeout,
+    AirflowSkipException,
+    TaskDeferred,
+)
+
+from airflow_provider_shadowtest.sensors.inference_experiment import InferenceExperimentSensor
+from airflow_provider_shadowtest.testing import EmulatorServer
+from airflow_provider_shadowtest.triggers.inference_experiment import InferenceExperimentTrigger
+
+pytestmark = pytest.mark.timeout(90)
+
+
+class FakeTI:
+    """Just enough of a task instance for reschedule mode: when the first try started."""
+
+    def __init__(self) -> None:
+        self.first_try: dt.datetime | None = None
+
+    def get_first_reschedule_date(self, context: Any) -> dt.datetime | None:
+        return self.first_try
+
+
+def sensor(**kwargs: Any) -> InferenceExperimentSensor:
+    kwargs.setdefault("task_id", "wait")
+    kwargs.setdefault("experiment_name", "exp")
+    kwargs.setdefault("poke_interval", 0.2)
+    kwargs.setdefault("deferrable", False)
+    return InferenceExperimentSensor(**kwargs)
+
+
+def describes(emulator: EmulatorServer) -> int:
+    return emulator.stats().get("DescribeInferenceExperiment", 0)
+
+
+def run_rescheduled(task: InferenceExperimentSensor) -> tuple[Any, list[float]]:
+    """Run tries until one returns, sleeping until each reschedule date; return (result, delays)."""
+    ti = FakeTI()
+    delays: list[float] = []
+    while True:
+        try:
+            return task.execute({"ti": ti}), delays  # type: ignore[arg-type]
+        except AirflowRescheduleException as again:
+            ti.first_try = ti.first_try or dt.datetime.now(dt.timezone.utc)
+            delay = (again.reschedule_date - dt.datetime.now(dt.timezone.utc)).total_seconds()
+            delays.append(delay)
+            time.sleep(max(delay, 0))
+
+
+def run_deferred(task: InferenceExperimentSensor) -> Any:
+    """Execute; when it defers, run the trigger (through serialize) and resume with its event."""
+    try:
+        return task.execute({})  # type: ignore[arg-type]
+    except TaskDeferred as deferred:
+        assert deferred.method_name == "execute_complete"
+        assert deferred.kwargs is None  # everything travels in the event
+        classpath, kwargs = deferred.trigger.serialize()
+        trigger = InferenceExperimentTrigger(**json.loads(json.dumps(kwargs)))
+
+        async def first() -> dict[str, Any]:
+            async for event in trigger.run():
+                return dict(event.payload)
+            raise AssertionError("no event")
+
+        event = asyncio.run(asyncio.wait_for(first(), 30))
+        return task.execute_complete({}, event=event)  # type: ignore[arg-type]
+
+
+# -- construction -----------------------------------------------------------------------------
+def test_targets_resolve_and_unknown_ones_are_rejected() -> None:
+    assert sensor(target="running").target_statuses == ["Running"]
+    assert sensor(target="COMPLETED").target_statuses == ["Completed"]
+    assert sensor(target={"Completed", "Cancelled"}).target_statuses == ["Cancelled", "Completed"]
+    with pytest.raises(ValueError, match="Finished"):
+        sensor(target="Finished")
+    with pytest.raises(ValueError, match="max_sleep"):
+        sensor(max_sleep=0)
+
+
+def test_experiment_name_is_templated_and_deferrable_follows_the_config(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert "experiment_name" in InferenceExperimentSensor.template_fields
+    monkeypatch.setenv("AIRFLOW__OPERATORS__DEFAULT_DEFERRABLE", "True")
+    assert InferenceExperimentSensor(task_id="a", experiment_name="x").deferrable is True
+    monkeypatch.setenv("AIRFLOW__OPERATORS__DEFAULT_DEFERRABLE", "False")
+    assert InferenceExperimentSensor(task_id="b", experiment_name="x").deferrable is False
+
+
+def test_modules_do_not_import_aws_sdks() -> None:
+    code = (
+        "import sys\n"
+        "import airflow_provider_shadowtest.sensors.inference_experiment\n"
+        "import airflow_provider_shadowtest.triggers.inference_experiment\n"
+        "heavy = sorted({m.split('.')[0] for m in sys.modules} & {'boto3', 'botocore', 'aiobotocore', 'moto'})\n"
+        "print('HEAVY=' + ','.join(heavy))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True)
+    assert out.stdout.strip().splitlines()[-1] == "HEAVY="
+
+
+# -- the three modes ---------------------------------------------------------------------------
+def test_poke_mode_sleeps_until_the_start_then_returns_the_describe(
+    emulator: EmulatorServer, experiment: Callable[..., str]
+) -> None:
+    experiment(start_in=2, end_in=60)
+    started = time.monotonic()
+    result = sensor(target="running").execute({})  # type: ignore[arg-type]
+    assert time.monotonic() - started >= 1.5
+    assert result["Status"] == "Running"
+    assert result["ExperimentName" if "ExperimentName" in result else "Name"] == "exp"
+    assert isinstance(result["Schedule"]["EndTime"], str)
+    assert [v["VariantName"] for v in result["ModelVariants"]] == ["AllTraffic", "shadow"]
+    json.dumps(result)
+    assert describes(emulator) <= 6  # 0.2 s polling for 2.5 s would take about 13
+
+
+def test_reschedule_mode_reschedules_to_the_boundary(emulator: EmulatorServer, experiment: Callable[..., str]) -> None:
+    experiment(start_in=1, end_in=5)
+    result, delays = run_rescheduled(sensor(target="completed", mode="reschedule"))
+    assert result["Status"] == "Completed"
+    assert delays[0] > 2  # the first try reschedules straight to the end time, not 0.2 s later
+    assert describes(emulator) <= 3
+
+
+def test_deferrable_mode_defers_and_resumes_from_the_event(
+    emulator: EmulatorServer, experiment: Callable[..., str]
+) -> None:
+    # the first aiobotocore client loads the SageMaker model, which takes seconds on a slow machine
+    experiment(start_in=4, end_in=6)
+    running = run_deferred(sensor(target="running", deferrable=True))
+    assert running["Status"] == "Running"
+    completed = run_deferred(sensor(target="completed", deferrable=True))
+    assert completed["Status"] == "Completed"
+    assert describes(emulator) <= 10
+
+
+def test_deferrable_does_not_defer_when_already_there(
+    emulator: EmulatorServer, experiment: Callable[..., str]
+) -> None:
+    experiment(start_in=0, end_in=3600)
+    time.sleep(1.2)
+    assert sensor(target="running", deferrable=True).execute({})["Status"] == "Running"  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("mode", ["poke", "reschedule", "deferrable"])
+def test_extended_end_time_is_honoured_in_every_mode(
+    mode: str, emulator: EmulatorServer, sm: Any, experiment: Callable[..., str]
+) -> None:
+    experiment(start_in=0, end_in=2)
+    time.sleep(1.2)  # Running
+    new_end = dt.datetime.now(dt.timezone.utc) + dt.timedelta(seconds=3)
+    sm.update_inference_experiment(Name="exp", Schedule={"EndTime": new_end})
+    task = sensor(target="completed", mode="reschedule" if mode == "reschedule" else "poke", max_sleep=0.5)
+    task.deferrable = mode == "deferrable"
+    result = run_deferred(task) if mode == "deferrable" else run_rescheduled(task)[0]
+    assert result["Status"] == "Completed"
+    assert dt.datetime.now(dt.timezone.utc) >= new_end
+
+
+# -- failures ----------------------------------------------------------------------------------
+@pytest.mark.parametrize("mode", ["poke", "reschedule", "deferrable"])
+def test_cancelled_fails_with_the_status_reason(
+    mode: str, emulator: EmulatorServer, sm: Any, experiment: Callable[..., str]
+) -> None:
+    experiment(start_in=0, end_in=3600)
+    time.sleep(1.2)
+    sm.stop_inference_experiment(
+        Name="exp",
+        ModelVariantActions={"AllTraffic": "Retain", "shadow": "Remove"},
+        DesiredState="Cancelled",
+        Reason="the shadow model leaks memory",
+    )
+    task = sensor(target="completed", mode="reschedule" if mode == "reschedule" else "poke")
+    task.deferrable = mode == "deferrable"
+    with pytest.raises(AirflowFailException, match="the shadow model leaks memory"):
+        run_deferred(task) if mode == "deferrable" else run_rescheduled(task)
+
+
+def test_stop_while_waiting_is_noticed_within_max_sleep(
+    emulator: EmulatorServer, sm: Any, experiment: Callable[..., str]
+) -> None:
+    experiment(start_in=0, end_in=3600)
+    time.sleep(1.2)
+
+    def stop_soon() -> None:
+        time.sleep(1)
+        sm.stop_inference_experiment(Name="exp", ModelVariantActions={"AllTraffic": "Retain", "shadow": "Remove"})
+
+    import threading
+
+    stopper = threading.Thread(target=stop_soon)
+    stopper.start()
+    started = time.monotonic()
+    result = sensor(target="completed", max_sleep=1).execute({})  # type: ignore[arg-type]
+    stopper.join()
+    assert result["Status"] == "Completed"
+    assert time.monotonic() - started < 4
+
+
+@pytest.mark.parametrize("mode", ["poke", "reschedule", "deferrable"])
+def test_past_the_target_fails_unless_accepted(
+    mode: str, emulator: EmulatorServer, experiment: Callable[..., str]
+) -> None:
+    experiment(start_in=0, end_in=0.8)
+    time.sleep(1.5)  # Completed
+    kwargs: dict[str, Any] = {"target": "running", "mode": "reschedule" if mode == "reschedule" else "poke"}
+    strict = sensor(**kwargs)
+    strict.deferrable = mode == "deferrable"
+    with pytest.raises(AirflowFailException, match="already completed"):
+        run_deferred(strict) if mode == "deferrable" else run_rescheduled(strict)
+    lenient = sensor(fail_when_past_target=False, **kwargs)
+    lenient.deferrable = mode == "deferrable"
+    result = run_deferred(lenient) if mode == "deferrable" else run_rescheduled(lenient)[0]
+    assert result["Status"] == "Completed"
+
+
+@pytest.mark.parametrize("mode", ["poke", "reschedule", "deferrable"])
+def test_deleted_experiment_fails_clearly(mode: str, emulator: EmulatorServer) -> None:
+    task = sensor(experiment_name="gone", mode="reschedule" if mode == "reschedule" else "poke")
+    task.deferrable = mode == "deferrable"
+    with pytest.raises(AirflowFailException, match="'gone' does not exist.*ResourceNotFound"):
+        run_deferred(task) if mode == "deferrable" else run_rescheduled(task)
+
+
+@pytest.mark.parametrize("mode", ["poke", "reschedule", "deferrable"])
+def test_timeout_is_honoured_in_every_mode(
+    mode: str, emulator: EmulatorServer, experiment: Callable[..., str]
+) -> None:
+    experiment(start_in=3600, end_in=7200)
+    task = sensor(target="running", timeout=1, mode="reschedule" if mode == "reschedule" else "poke")
+    task.deferrable = mode == "deferrable"
+    started = time.monotonic()
+    with pytest.raises(AirflowSensorTimeout, match="Running"):
+        run_deferred(task) if mode == "deferrable" else run_rescheduled(task)
+    assert time.monotonic() - started < 4
+
+
+def test_soft_fail_skips_on_timeout(emulator: EmulatorServer, experiment: Callable[..., str]) -> None:
+    experiment(start_in=3600, end_in=7200)
+    with pytest.raises(AirflowSkipException):
+        sensor(target="running", timeout=0.5, soft_fail=True).execute({})  # type: ignore[arg-type]
+
+
+# -- resuming from events alone ------------------------------------------------------------------
+def test_execute_complete_rebuilds_everything_from_the_event() -> None:
+    task = sensor()
+    experiment = {"Status": "Running", "Schedule": {"StartTime": "2030-01-06T12:00:00Z"}}
+    assert task.execute_complete({}, {"status": "success", "experiment": experiment}) == experiment  # type: ignore[arg-type]
+    with pytest.raises(AirflowSensorTimeout, match="deadline"):
+        task.execute_complete({}, {"status": "timeout", "message": "past the deadline"})  # type: ignore[arg-type]
+    with pytest.raises(AirflowFailException, match="Cancelled"):
+        task.execute_complete(  # type: ignore[arg-type]
+            {}, {"status": "error", "message": "is Cancelled", "error_code": None, "experiment": experiment}
+        )
+    with pytest.raises(AirflowFailException, match="does not exist"):
+        task.execute_complete(  # type: ignore[arg-type]
+            {}, {"status": "error", "message": "x", "error_code": "ResourceNotFound", "experiment": None}
+        )
+    with pytest.raises(AirflowException, match="AccessDenied") as retriable:
+        task.execute_complete(  # type: ignore[arg-type]
+            {}, {"status": "error", "message": "AccessDenied: no", "error_code": "AccessDenied", "experiment": None}
+        )
+    assert not isinstance(retriable.value, AirflowFailException)
