@@ -240,6 +240,7 @@ def shadow_test_tasks(candidate_model: Any, *, experiment_prefix: str = "shadow"
         "promote": True,
         "reason": "Shadow verdict PROMOTE",
         "wait_for_completion": True,
+        "poke_interval": POKE_INTERVAL_SECONDS,
     }
     promote = StopInferenceExperimentOperator(task_id="promote", **promote_kwargs)
     promote_approved = StopInferenceExperimentOperator(task_id="promote_approved", **promote_kwargs)
@@ -250,6 +251,7 @@ def shadow_test_tasks(candidate_model: Any, *, experiment_prefix: str = "shadow"
         reason="Shadow verdict {{ ti.xcom_pull(task_ids='evaluate')['decision'] }}: "
         "{{ ti.xcom_pull(task_ids='evaluate')['reasons'] | join('; ') | truncate(900) }}",
         wait_for_completion=True,
+        poke_interval=POKE_INTERVAL_SECONDS,
     )
     announce = _announce_promotion("{{ params.endpoint_name }}")
 

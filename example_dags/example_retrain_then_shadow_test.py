@@ -1,0 +1,68 @@
+"""Retrain, register the new model, shadow-test it against production, promote it if it is as good.
+
+The training step is simulated: it registers a new SageMaker Model that reuses the production
+model's container with a new artifact. On the offline emulator, its ``simulated_quality`` form
+field sets the new model's traffic profile (through ``shadowtest:*`` model tags), so the pipeline
+can be watched promoting a better model or rejecting a worse one.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pendulum
+from airflow.sdk import DAG, Param, task
+from shadow_test_pipeline import shadow_test_params, shadow_test_tasks
+
+#: Emulator traffic profiles a simulated training run can produce (ignored by real SageMaker).
+SIMULATED_PROFILES = {
+    "better": {"shadowtest:latency-ms": "32", "shadowtest:error-rate": "0.2%"},
+    "worse": {"shadowtest:latency-ms": "55", "shadowtest:error-rate": "3%"},
+}
+
+
+@task(task_id="train_and_register")
+def train_and_register(production_model: str, run_key: str, quality: str, aws_conn_id: str = "aws_default") -> str:
+    """Pretend to train; register the result as a new SageMaker Model and return its name."""
+    from airflow_provider_shadowtest.hooks.inference_experiment import InferenceExperimentHook
+
+    client: Any = InferenceExperimentHook(aws_conn_id=aws_conn_id).client
+    production = client.describe_model(ModelName=production_model)
+    name = f"{production_model[:40]}-retrained-{run_key}"[:63]
+    container = dict(production["PrimaryContainer"])
+    container["ModelDataUrl"] = f"s3://models/{production_model}/{run_key}/model.tar.gz"
+    tags = [{"Key": "trained-by", "Value": "example_retrain_then_shadow_test"}]
+    tags += [{"Key": k, "Value": v} for k, v in SIMULATED_PROFILES.get(quality, {}).items()]
+    client.create_model(
+        ModelName=name,
+        PrimaryContainer=container,
+        ExecutionRoleArn=production["ExecutionRoleArn"],
+        Tags=tags,
+    )
+    return name
+
+
+with DAG(
+    dag_id="example_retrain_then_shadow_test",
+    description="Retrain a model, shadow-test it against production, promote it if it is as good",
+    schedule=None,
+    start_date=pendulum.datetime(2026, 1, 1, tz="UTC"),
+    catchup=False,
+    params={
+        **shadow_test_params(include_candidate=False),
+        "simulated_quality": Param(
+            "better",
+            enum=["better", "worse"],
+            title="Simulated training outcome",
+            description="Emulator only: how the retrained model behaves under mirrored traffic.",
+            section="Training",
+        ),
+    },
+    tags=["sagemaker", "shadow-test", "example"],
+    doc_md=__doc__,
+):
+    candidate = train_and_register(
+        "{{ params.production_model }}", "{{ ts_nodash | lower }}", "{{ params.simulated_quality }}"
+    )
+    tasks = shadow_test_tasks("{{ ti.xcom_pull(task_ids='train_and_register') }}", experiment_prefix="retrain")
+    candidate >> tasks["create"]
