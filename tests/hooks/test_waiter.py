@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterator
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
 import pytest
 import time_machine
@@ -18,21 +17,25 @@ from airflow_provider_shadowtest.exceptions import (
 from airflow_provider_shadowtest.hooks.inference_experiment import InferenceExperimentHook
 from airflow_provider_shadowtest.hooks.waiter import wait_for_status
 from airflow_provider_shadowtest.testing import create_endpoint, create_model, mock_shadow_tests
-from airflow_provider_shadowtest.testing.handle import EmulatorHandle
 from airflow_provider_shadowtest.testing.resources import shadow_test_request
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterator
+
+    from airflow_provider_shadowtest.testing.handle import EmulatorHandle
 
 T0 = dt.datetime(2030, 1, 6, 12, 0, 0, tzinfo=dt.timezone.utc)
 HOUR = 3600.0
 
 
 @pytest.fixture
-def clock() -> Iterator[time_machine.Coordinates]:
+def clock() -> Iterator[time_machine.Traveller]:
     with time_machine.travel(T0, tick=False) as traveller:
         yield traveller
 
 
 @pytest.fixture
-def emulator(clock: time_machine.Coordinates) -> Iterator[EmulatorHandle]:
+def emulator(clock: time_machine.Traveller) -> Iterator[EmulatorHandle]:
     with mock_shadow_tests(transition_seconds=60) as handle:
         yield handle
 
@@ -47,16 +50,14 @@ def hook(emulator: EmulatorHandle) -> InferenceExperimentHook:
 
 def create(hook: InferenceExperimentHook, name: str = "exp", *, start_h: float = 1, end_h: float = 24) -> str:
     schedule = {"StartTime": T0 + dt.timedelta(hours=start_h), "EndTime": T0 + dt.timedelta(hours=end_h)}
-    hook.create_inference_experiment(
-        shadow_test_request(name, "ep", "prod-model", "shadow-model", Schedule=schedule)
-    )
+    hook.create_inference_experiment(shadow_test_request(name, "ep", "prod-model", "shadow-model", Schedule=schedule))
     return name
 
 
 class Sleeper:
     """Records each sleep and moves the frozen clock; runs ``on_sleep[i]`` before the i-th sleep."""
 
-    def __init__(self, clock: time_machine.Coordinates, on_sleep: dict[int, Callable[[], Any]] | None = None):
+    def __init__(self, clock: time_machine.Traveller, on_sleep: dict[int, Callable[[], Any]] | None = None):
         self.clock = clock
         self.sleeps: list[float] = []
         self.on_sleep = on_sleep or {}
@@ -81,7 +82,7 @@ def wait(hook: InferenceExperimentHook, sleeper: Sleeper, target: str, **kwargs:
 
 
 def test_waits_for_running_with_a_few_describes(
-    hook: InferenceExperimentHook, emulator: EmulatorHandle, clock: time_machine.Coordinates
+    hook: InferenceExperimentHook, emulator: EmulatorHandle, clock: time_machine.Traveller
 ) -> None:
     create(hook)
     sleeper = Sleeper(clock)
@@ -93,7 +94,7 @@ def test_waits_for_running_with_a_few_describes(
 
 
 def test_completed_costs_the_same_whatever_the_duration(
-    hook: InferenceExperimentHook, emulator: EmulatorHandle, clock: time_machine.Coordinates
+    hook: InferenceExperimentHook, emulator: EmulatorHandle, clock: time_machine.Traveller
 ) -> None:
     create(hook, start_h=0, end_h=29 * 24)
     result = wait(hook, Sleeper(clock), "Completed", max_sleep=30 * 24 * HOUR)
@@ -101,7 +102,7 @@ def test_completed_costs_the_same_whatever_the_duration(
     assert describes(emulator) <= 3
 
 
-def test_max_sleep_bounds_each_sleep(hook: InferenceExperimentHook, clock: time_machine.Coordinates) -> None:
+def test_max_sleep_bounds_each_sleep(hook: InferenceExperimentHook, clock: time_machine.Traveller) -> None:
     create(hook, start_h=0, end_h=5)
     sleeper = Sleeper(clock)
     wait(hook, sleeper, "Completed", max_sleep=HOUR)
@@ -109,9 +110,7 @@ def test_max_sleep_bounds_each_sleep(hook: InferenceExperimentHook, clock: time_
     assert len(sleeper.sleeps) == 5
 
 
-def test_extended_end_time_is_waited_for_again(
-    hook: InferenceExperimentHook, clock: time_machine.Coordinates
-) -> None:
+def test_extended_end_time_is_waited_for_again(hook: InferenceExperimentHook, clock: time_machine.Traveller) -> None:
     create(hook, start_h=0, end_h=10)
     new_end = T0 + dt.timedelta(hours=20)
 
@@ -125,7 +124,7 @@ def test_extended_end_time_is_waited_for_again(
 
 
 def test_shortened_end_time_is_noticed_within_max_sleep(
-    hook: InferenceExperimentHook, clock: time_machine.Coordinates
+    hook: InferenceExperimentHook, clock: time_machine.Traveller
 ) -> None:
     create(hook, start_h=0, end_h=100)
     new_end = T0 + dt.timedelta(hours=3)
@@ -139,7 +138,7 @@ def test_shortened_end_time_is_noticed_within_max_sleep(
     assert late <= dt.timedelta(hours=2)
 
 
-def test_external_cancel_fails_with_its_reason(hook: InferenceExperimentHook, clock: time_machine.Coordinates) -> None:
+def test_external_cancel_fails_with_its_reason(hook: InferenceExperimentHook, clock: time_machine.Traveller) -> None:
     create(hook, start_h=0, end_h=10)
 
     def cancel() -> None:
@@ -157,7 +156,7 @@ def test_external_cancel_fails_with_its_reason(hook: InferenceExperimentHook, cl
     assert failed.value.status == "Cancelled"
 
 
-def test_external_stop_completes_the_wait_early(hook: InferenceExperimentHook, clock: time_machine.Coordinates) -> None:
+def test_external_stop_completes_the_wait_early(hook: InferenceExperimentHook, clock: time_machine.Traveller) -> None:
     create(hook, start_h=0, end_h=100)
 
     def stop() -> None:
@@ -170,7 +169,7 @@ def test_external_stop_completes_the_wait_early(hook: InferenceExperimentHook, c
     assert dt.datetime.now(dt.timezone.utc) < T0 + dt.timedelta(hours=4)
 
 
-def test_past_the_target_fails_unless_accepted(hook: InferenceExperimentHook, clock: time_machine.Coordinates) -> None:
+def test_past_the_target_fails_unless_accepted(hook: InferenceExperimentHook, clock: time_machine.Traveller) -> None:
     create(hook, start_h=0, end_h=1)
     clock.shift(2 * HOUR)
     with pytest.raises(ExperimentStateError, match="already completed"):
@@ -178,13 +177,13 @@ def test_past_the_target_fails_unless_accepted(hook: InferenceExperimentHook, cl
     assert wait(hook, Sleeper(clock), "Running", fail_when_past_target=False)["Status"] == "Completed"
 
 
-def test_missing_experiment_raises_not_found(hook: InferenceExperimentHook, clock: time_machine.Coordinates) -> None:
+def test_missing_experiment_raises_not_found(hook: InferenceExperimentHook, clock: time_machine.Traveller) -> None:
     with pytest.raises(ExperimentNotFound) as missing:
         wait(hook, Sleeper(clock), "Running")
     assert missing.value.code == "ResourceNotFound"
 
 
-def test_timeout(hook: InferenceExperimentHook, clock: time_machine.Coordinates) -> None:
+def test_timeout(hook: InferenceExperimentHook, clock: time_machine.Traveller) -> None:
     create(hook, start_h=5, end_h=10)
     sleeper = Sleeper(clock)
     with pytest.raises(WaitTimeout, match="Running"):

@@ -8,9 +8,10 @@ import json
 import subprocess
 import sys
 import time
-from collections.abc import Callable
-from typing import Any
+import urllib.request
+from typing import TYPE_CHECKING, Any, cast
 
+import boto3
 import pytest
 from airflow.sdk.exceptions import (
     AirflowException,
@@ -22,10 +23,67 @@ from airflow.sdk.exceptions import (
 )
 
 from airflow_provider_shadowtest.sensors.inference_experiment import InferenceExperimentSensor
-from airflow_provider_shadowtest.testing import EmulatorServer
+from airflow_provider_shadowtest.testing import EmulatorServer, create_endpoint, create_model
+from airflow_provider_shadowtest.testing.resources import shadow_test_request
 from airflow_provider_shadowtest.triggers.inference_experiment import InferenceExperimentTrigger
 
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterator
+
+    from airflow.sdk import Context
+
 pytestmark = pytest.mark.timeout(90)
+
+
+@pytest.fixture(scope="module")
+def server() -> Iterator[EmulatorServer]:
+    with EmulatorServer("127.0.0.1", 0, transition_seconds=0.5) as emulator:
+        yield emulator
+
+
+@pytest.fixture
+def emulator(server: EmulatorServer, monkeypatch: pytest.MonkeyPatch) -> Iterator[EmulatorServer]:
+    """Fresh emulator state, zeroed counts, and ``aws_default`` pointing at the server."""
+    request = urllib.request.Request(f"{server.url}/moto-api/reset", data=b"", method="POST")
+    with urllib.request.urlopen(request, timeout=10):
+        pass
+    previous = server.settings
+    server.configure(transition_seconds=0.5, fault_rate=0.0)
+    server.reset_stats()
+    monkeypatch.setenv(
+        "AIRFLOW_CONN_AWS_DEFAULT",
+        json.dumps({"conn_type": "aws", "extra": {"endpoint_url": server.url, "region_name": "us-east-1"}}),
+    )
+    try:
+        yield server
+    finally:
+        server.settings = previous
+
+
+@pytest.fixture
+def sm(emulator: EmulatorServer) -> Any:
+    client = boto3.client("sagemaker", region_name="us-east-1", endpoint_url=emulator.url)
+    create_model(client, "shadow-model")
+    create_endpoint(client, "ep", "prod-model")
+    return client
+
+
+@pytest.fixture
+def experiment(sm: Any) -> Callable[..., str]:
+    """Create experiment ``name`` starting and ending the given seconds from now."""
+
+    def make(name: str = "exp", *, start_in: float = 1.0, end_in: float = 3.0) -> str:
+        now = dt.datetime.now(dt.timezone.utc)
+        schedule = {
+            "StartTime": now + dt.timedelta(seconds=start_in),
+            "EndTime": now + dt.timedelta(seconds=end_in),
+        }
+        sm.create_inference_experiment(
+            **shadow_test_request(name, "ep", "prod-model", "shadow-model", Schedule=schedule)
+        )
+        return name
+
+    return make
 
 
 class FakeTI:
@@ -56,7 +114,7 @@ def run_rescheduled(task: InferenceExperimentSensor) -> tuple[Any, list[float]]:
     delays: list[float] = []
     while True:
         try:
-            return task.execute({"ti": ti}), delays  # type: ignore[arg-type]
+            return task.execute(cast("Context", {"ti": ti})), delays
         except AirflowRescheduleException as again:
             ti.first_try = ti.first_try or dt.datetime.now(dt.timezone.utc)
             delay = (again.reschedule_date - dt.datetime.now(dt.timezone.utc)).total_seconds()
@@ -67,20 +125,21 @@ def run_rescheduled(task: InferenceExperimentSensor) -> tuple[Any, list[float]]:
 def run_deferred(task: InferenceExperimentSensor) -> Any:
     """Execute; when it defers, run the trigger (through serialize) and resume with its event."""
     try:
-        return task.execute({})  # type: ignore[arg-type]
-    except TaskDeferred as deferred:
-        assert deferred.method_name == "execute_complete"
-        assert deferred.kwargs is None  # everything travels in the event
-        classpath, kwargs = deferred.trigger.serialize()
-        trigger = InferenceExperimentTrigger(**json.loads(json.dumps(kwargs)))
+        return task.execute({})
+    except TaskDeferred as exc:
+        deferred = exc
+    assert deferred.method_name == "execute_complete"
+    assert deferred.kwargs is None  # everything travels in the event
+    _, kwargs = deferred.trigger.serialize()
+    trigger = InferenceExperimentTrigger(**json.loads(json.dumps(kwargs)))
 
-        async def first() -> dict[str, Any]:
-            async for event in trigger.run():
-                return dict(event.payload)
-            raise AssertionError("no event")
+    async def first() -> dict[str, Any]:
+        async for event in trigger.run():
+            return dict(event.payload)
+        raise AssertionError("no event")
 
-        event = asyncio.run(asyncio.wait_for(first(), 30))
-        return task.execute_complete({}, event=event)  # type: ignore[arg-type]
+    event = asyncio.run(asyncio.wait_for(first(), 30))
+    return task.execute_complete({}, event=event)
 
 
 # -- construction -----------------------------------------------------------------------------
@@ -120,7 +179,7 @@ def test_poke_mode_sleeps_until_the_start_then_returns_the_describe(
 ) -> None:
     experiment(start_in=2, end_in=60)
     started = time.monotonic()
-    result = sensor(target="running").execute({})  # type: ignore[arg-type]
+    result = sensor(target="running").execute({})
     assert time.monotonic() - started >= 1.5
     assert result["Status"] == "Running"
     assert result["ExperimentName" if "ExperimentName" in result else "Name"] == "exp"
@@ -150,12 +209,10 @@ def test_deferrable_mode_defers_and_resumes_from_the_event(
     assert describes(emulator) <= 10
 
 
-def test_deferrable_does_not_defer_when_already_there(
-    emulator: EmulatorServer, experiment: Callable[..., str]
-) -> None:
+def test_deferrable_does_not_defer_when_already_there(emulator: EmulatorServer, experiment: Callable[..., str]) -> None:
     experiment(start_in=0, end_in=3600)
     time.sleep(1.2)
-    assert sensor(target="running", deferrable=True).execute({})["Status"] == "Running"  # type: ignore[arg-type]
+    assert sensor(target="running", deferrable=True).execute({})["Status"] == "Running"
 
 
 @pytest.mark.parametrize("mode", ["poke", "reschedule", "deferrable"])
@@ -207,7 +264,7 @@ def test_stop_while_waiting_is_noticed_within_max_sleep(
     stopper = threading.Thread(target=stop_soon)
     stopper.start()
     started = time.monotonic()
-    result = sensor(target="completed", max_sleep=1).execute({})  # type: ignore[arg-type]
+    result = sensor(target="completed", max_sleep=1).execute({})
     stopper.join()
     assert result["Status"] == "Completed"
     assert time.monotonic() - started < 4
@@ -234,14 +291,12 @@ def test_past_the_target_fails_unless_accepted(
 def test_deleted_experiment_fails_clearly(mode: str, emulator: EmulatorServer) -> None:
     task = sensor(experiment_name="gone", mode="reschedule" if mode == "reschedule" else "poke")
     task.deferrable = mode == "deferrable"
-    with pytest.raises(AirflowFailException, match="'gone' does not exist.*ResourceNotFound"):
+    with pytest.raises(AirflowFailException, match=r"'gone' does not exist.*ResourceNotFound"):
         run_deferred(task) if mode == "deferrable" else run_rescheduled(task)
 
 
 @pytest.mark.parametrize("mode", ["poke", "reschedule", "deferrable"])
-def test_timeout_is_honoured_in_every_mode(
-    mode: str, emulator: EmulatorServer, experiment: Callable[..., str]
-) -> None:
+def test_timeout_is_honoured_in_every_mode(mode: str, emulator: EmulatorServer, experiment: Callable[..., str]) -> None:
     experiment(start_in=3600, end_in=7200)
     task = sensor(target="running", timeout=1, mode="reschedule" if mode == "reschedule" else "poke")
     task.deferrable = mode == "deferrable"
@@ -254,26 +309,26 @@ def test_timeout_is_honoured_in_every_mode(
 def test_soft_fail_skips_on_timeout(emulator: EmulatorServer, experiment: Callable[..., str]) -> None:
     experiment(start_in=3600, end_in=7200)
     with pytest.raises(AirflowSkipException):
-        sensor(target="running", timeout=0.5, soft_fail=True).execute({})  # type: ignore[arg-type]
+        sensor(target="running", timeout=0.5, soft_fail=True).execute({})
 
 
 # -- resuming from events alone ------------------------------------------------------------------
 def test_execute_complete_rebuilds_everything_from_the_event() -> None:
     task = sensor()
     experiment = {"Status": "Running", "Schedule": {"StartTime": "2030-01-06T12:00:00Z"}}
-    assert task.execute_complete({}, {"status": "success", "experiment": experiment}) == experiment  # type: ignore[arg-type]
+    assert task.execute_complete({}, {"status": "success", "experiment": experiment}) == experiment
     with pytest.raises(AirflowSensorTimeout, match="deadline"):
-        task.execute_complete({}, {"status": "timeout", "message": "past the deadline"})  # type: ignore[arg-type]
+        task.execute_complete({}, {"status": "timeout", "message": "past the deadline"})
     with pytest.raises(AirflowFailException, match="Cancelled"):
-        task.execute_complete(  # type: ignore[arg-type]
+        task.execute_complete(
             {}, {"status": "error", "message": "is Cancelled", "error_code": None, "experiment": experiment}
         )
     with pytest.raises(AirflowFailException, match="does not exist"):
-        task.execute_complete(  # type: ignore[arg-type]
+        task.execute_complete(
             {}, {"status": "error", "message": "x", "error_code": "ResourceNotFound", "experiment": None}
         )
     with pytest.raises(AirflowException, match="AccessDenied") as retriable:
-        task.execute_complete(  # type: ignore[arg-type]
+        task.execute_complete(
             {}, {"status": "error", "message": "AccessDenied: no", "error_code": "AccessDenied", "experiment": None}
         )
     assert not isinstance(retriable.value, AirflowFailException)
