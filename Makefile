@@ -29,10 +29,10 @@ unit: $(STAMP)
 test: lint typecheck unit
 
 demo: $(STAMP)
-	$(BIN)/python scripts/demo.py $(DEMO_ARGS)
+	$(BIN)/python -m scripts.demo $(DEMO_ARGS)
 
 demo-reject: $(STAMP)
-	$(BIN)/python scripts/demo.py --candidate worse $(DEMO_ARGS)
+	$(BIN)/python -m scripts.demo --candidate worse $(DEMO_ARGS)
 
 bench: $(STAMP)
 	for f in benchmarks/bench_*.py; do $(BIN)/python $$f || exit 1; done

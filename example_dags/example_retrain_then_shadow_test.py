@@ -62,7 +62,9 @@ with DAG(
     doc_md=__doc__,
 ):
     candidate = train_and_register(
-        "{{ params.production_model }}", "{{ ts_nodash | lower }}", "{{ params.simulated_quality }}"
+        "{{ params.production_model }}",
+        "{{ dag_run.run_after.strftime('%Y%m%d%H%M%S') }}",
+        "{{ params.simulated_quality }}",
     )
     tasks = shadow_test_tasks("{{ ti.xcom_pull(task_ids='train_and_register') }}", experiment_prefix="retrain")
     candidate >> tasks["create"]

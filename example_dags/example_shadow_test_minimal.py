@@ -34,7 +34,7 @@ with DAG(
     }
     create = CreateInferenceExperimentOperator(
         task_id="create_experiment",
-        name="minimal-{{ params.endpoint_name }}-{{ ts_nodash | lower }}",
+        name="minimal-{{ params.endpoint_name }}-{{ dag_run.run_after.strftime('%Y%m%d%H%M%S') }}",
         endpoint_name="{{ params.endpoint_name }}",
         role_arn="{{ params.role_arn }}",
         model_variants=[

@@ -183,7 +183,7 @@ def shadow_test_tasks(candidate_model: Any, *, experiment_prefix: str = "shadow"
     """
     from airflow.providers.standard.sensors.date_time import DateTimeSensorAsync
 
-    name = experiment_prefix + "-{{ params.endpoint_name }}-{{ ts_nodash | lower }}"
+    name = experiment_prefix + "-{{ params.endpoint_name }}-{{ dag_run.run_after.strftime('%Y%m%d%H%M%S') }}"
     create = CreateInferenceExperimentOperator(
         task_id="create_experiment",
         name=name,
@@ -202,7 +202,7 @@ def shadow_test_tasks(candidate_model: Any, *, experiment_prefix: str = "shadow"
         # Starts now; ends by itself after the observation and decision windows, as a safety net.
         duration="{{ params.observation_seconds + params.decision_window_seconds }}",
         description="Shadow test against {{ params.production_model }} on {{ params.endpoint_name }}, run {{ run_id }}",
-        tags={"pipeline": "{{ dag.dag_id }}", "run": "{{ ts_nodash | lower }}"},
+        tags={"pipeline": "{{ dag.dag_id }}", "run": "{{ dag_run.run_after.strftime('%Y%m%d%H%M%S') }}"},
     )
     experiment = "{{ ti.xcom_pull(task_ids='create_experiment')['name'] }}"
     wait_running = InferenceExperimentSensor(
