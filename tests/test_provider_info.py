@@ -11,7 +11,7 @@ from airflow_provider_shadowtest.get_provider_info import get_provider_info
 def test_providers_manager_lists_the_provider_with_its_hook_and_links() -> None:
     from airflow.providers_manager import ProvidersManager
 
-    manager = ProvidersManager()
+    manager = ProvidersManager()  # type: ignore[no-untyped-call]
     provider = manager.providers["airflow-provider-shadowtest"]
     assert provider.version == __version__
     links = set(manager.extra_links_class_names)

@@ -7,9 +7,9 @@ import datetime as dt
 from typing import Any
 
 import pytest
-from shadowtest_requests import END, START, api_request, variant
 
 from airflow_provider_shadowtest.experiment import config_differences
+from tests.experiment.shadowtest_requests import END, START, api_request, variant
 
 UTC = dt.timezone.utc
 

@@ -8,7 +8,6 @@ from typing import Any
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from shadowtest_requests import ROLE, as_kwargs
 
 from airflow_provider_shadowtest.experiment import (
     InvalidExperimentRequest,
@@ -16,6 +15,7 @@ from airflow_provider_shadowtest.experiment import (
     validate_create_request,
 )
 from airflow_provider_shadowtest.experiment.service_model import instance_types
+from tests.experiment.shadowtest_requests import ROLE, as_kwargs
 
 UTC = dt.timezone.utc
 NAME = st.from_regex(r"[a-zA-Z0-9](-?[a-zA-Z0-9]){0,40}", fullmatch=True)

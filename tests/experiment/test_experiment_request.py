@@ -8,9 +8,9 @@ from typing import Any
 
 import pendulum
 import pytest
-from shadowtest_requests import END, ROLE, START, api_request, kwargs, variant
 
 from airflow_provider_shadowtest.experiment import InvalidExperimentRequest, build_create_request
+from tests.experiment.shadowtest_requests import END, ROLE, START, api_request, kwargs, variant
 
 UTC = dt.timezone.utc
 NOW = dt.datetime(2030, 1, 1, 12, 0, tzinfo=UTC)

@@ -7,13 +7,13 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from shadowtest_requests import END, ROLE, START, api_request, variant
 
 from airflow_provider_shadowtest.experiment import (
     validate_create_request,
     validate_stop_request,
     validate_update_request,
 )
+from tests.experiment.shadowtest_requests import END, ROLE, START, api_request, variant
 
 Mutation = Callable[[dict[str, Any]], None]
 _MISSING = object()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from typing import Any
 
 import boto3
 import pytest
@@ -23,7 +24,7 @@ def _conn_env(monkeypatch: pytest.MonkeyPatch, extra: dict[str, object]) -> None
 
 def test_retry_policy_defaults_to_standard_mode_with_the_budget() -> None:
     hook = InferenceExperimentHook(aws_conn_id=None, region_name="eu-west-1", max_attempts=3)
-    config = hook._get_config()
+    config: Any = hook._get_config()
     assert config.retries == {"mode": "standard", "total_max_attempts": 3}
 
 
@@ -31,7 +32,8 @@ def test_caller_retry_policy_wins() -> None:
     hook = InferenceExperimentHook(
         aws_conn_id=None, region_name="eu-west-1", config={"retries": {"mode": "adaptive", "max_attempts": 2}}
     )
-    assert hook._get_config().retries == {"mode": "adaptive", "max_attempts": 2}
+    config: Any = hook._get_config()
+    assert config.retries == {"mode": "adaptive", "max_attempts": 2}
 
 
 def test_invalid_attempt_budget_is_rejected() -> None:
@@ -46,7 +48,7 @@ def test_cloudwatch_client_shares_region_endpoint_and_config(monkeypatch: pytest
     assert cloudwatch.meta.region_name == "ap-south-1"
     assert cloudwatch.meta.endpoint_url == "http://127.0.0.1:1"
     assert cloudwatch.meta.config.retries["total_max_attempts"] == 4
-    assert hook.conn.meta.endpoint_url == "http://127.0.0.1:1"
+    assert hook.client.meta.endpoint_url == "http://127.0.0.1:1"
 
 
 def test_client_error_keeps_code_message_and_operation() -> None:
@@ -64,7 +66,7 @@ def test_client_error_keeps_code_message_and_operation() -> None:
 @mock_aws
 def test_variant_metrics_are_summed_and_averaged_per_variant() -> None:
     start = dt.datetime.now(dt.timezone.utc).replace(second=0, microsecond=0) - dt.timedelta(minutes=10)
-    cloudwatch = boto3.client("cloudwatch", region_name="us-east-1")
+    cloudwatch: Any = boto3.client("cloudwatch", region_name="us-east-1")
     for minute in range(5):
         for variant, count, latency in (("prod", 100.0, 40_000.0), ("shadow", 50.0, 30_000.0)):
             dims = [{"Name": "EndpointName", "Value": "ep"}, {"Name": "VariantName", "Value": variant}]
@@ -77,9 +79,7 @@ def test_variant_metrics_are_summed_and_averaged_per_variant() -> None:
                 ],
             )
     hook = InferenceExperimentHook(aws_conn_id=None, region_name="us-east-1")
-    summary = hook.get_variant_metrics(
-        "ep", ["prod", "shadow"], start, start + dt.timedelta(minutes=6), percentiles=()
-    )
+    summary = hook.get_variant_metrics("ep", ["prod", "shadow"], start, start + dt.timedelta(minutes=6), percentiles=())
     assert summary["prod"]["Invocations"] == 500.0
     assert summary["shadow"]["Invocations"] == 250.0
     assert summary["prod"]["ModelLatency.Average"] == pytest.approx(40_000.0)

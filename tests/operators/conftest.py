@@ -6,9 +6,9 @@ from typing import TYPE_CHECKING, Any
 
 import boto3
 import pytest
-from shadowtest_operator_helpers import CANDIDATE_MODEL, ENDPOINT, PRODUCTION_MODEL, FakeTaskInstance
 
 from airflow_provider_shadowtest.testing import create_endpoint, create_model, mock_shadow_tests
+from tests.operators.shadowtest_operator_helpers import CANDIDATE_MODEL, ENDPOINT, PRODUCTION_MODEL, FakeTaskInstance
 
 if TYPE_CHECKING:
     from collections.abc import Iterator

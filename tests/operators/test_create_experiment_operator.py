@@ -8,7 +8,6 @@ from typing import Any
 
 import pytest
 from airflow.sdk.exceptions import TaskDeferred
-from shadowtest_operator_helpers import CANDIDATE_MODEL, ENDPOINT, ROLE_ARN, variants
 
 from airflow_provider_shadowtest.exceptions import (
     ExperimentAlreadyExists,
@@ -21,6 +20,7 @@ from airflow_provider_shadowtest.exceptions import (
 )
 from airflow_provider_shadowtest.operators.inference_experiment import CreateInferenceExperimentOperator
 from airflow_provider_shadowtest.triggers.inference_experiment import InferenceExperimentTrigger
+from tests.operators.shadowtest_operator_helpers import CANDIDATE_MODEL, ENDPOINT, ROLE_ARN, variants
 
 
 def _utc(**delta: float) -> dt.datetime:

@@ -7,7 +7,6 @@ import json
 from typing import Any
 
 import pytest
-from shadowtest_operator_helpers import CANDIDATE_MODEL, ENDPOINT, PRODUCTION_MODEL, ROLE_ARN, variants
 
 from airflow_provider_shadowtest.exceptions import (
     ExperimentConflict,
@@ -22,6 +21,7 @@ from airflow_provider_shadowtest.operators.inference_experiment import (
     StopInferenceExperimentOperator,
     UpdateInferenceExperimentOperator,
 )
+from tests.operators.shadowtest_operator_helpers import CANDIDATE_MODEL, ENDPOINT, PRODUCTION_MODEL, ROLE_ARN, variants
 
 NAME = "exp-life"
 FAST: dict[str, Any] = {"aws_conn_id": None, "poll_interval_seconds": 0.1, "timeout_seconds": 30}

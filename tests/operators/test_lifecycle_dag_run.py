@@ -10,9 +10,9 @@ from pathlib import Path
 
 import boto3
 import pytest
-from shadowtest_operator_helpers import CANDIDATE_MODEL, ENDPOINT, PRODUCTION_MODEL
 
 from airflow_provider_shadowtest.testing import EmulatorServer, create_endpoint, create_model
+from tests.operators.shadowtest_operator_helpers import CANDIDATE_MODEL, ENDPOINT, PRODUCTION_MODEL
 
 DAGS = Path(__file__).parent / "dags"
 

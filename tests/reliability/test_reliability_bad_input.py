@@ -145,8 +145,14 @@ CASES = [
     Case("variants-item-string", nested("model_variants", 0, value="prod-model"), "model_variants[0]"),
     Case("variants-not-json", top("model_variants", "production and shadow"), "model_variants"),
     Case("variants-json-number", top("model_variants", "5"), "model_variants"),
-    Case("model-name-underscore", nested("model_variants", 0, "ModelName", value="model_1"), "model_variants[0].ModelName"),
-    Case("model-name-64-chars", nested("model_variants", 1, "ModelName", value="m" * 64), "model_variants[1].ModelName"),
+    Case(
+        "model-name-underscore",
+        nested("model_variants", 0, "ModelName", value="model_1"),
+        "model_variants[0].ModelName",
+    ),
+    Case(
+        "model-name-64-chars", nested("model_variants", 1, "ModelName", value="m" * 64), "model_variants[1].ModelName"
+    ),
     Case("variant-name-none", nested("model_variants", 0, "VariantName", value=None), "model_variants[0].VariantName"),
     Case(
         "infrastructure-none",
@@ -179,7 +185,11 @@ CASES = [
         "model_variants[1].VariantName",
     ),
     # -- shadow mode config --------------------------------------------------------------------
-    Case("shadow-config-list-not-dict", top("shadow_mode_config", [{"SourceModelVariantName": "x"}]), "shadow_mode_config"),
+    Case(
+        "shadow-config-list-not-dict",
+        top("shadow_mode_config", [{"SourceModelVariantName": "x"}]),
+        "shadow_mode_config",
+    ),
     Case("shadow-config-not-json", top("shadow_mode_config", "{shadow: 50}"), "shadow_mode_config"),
     Case("shadow-config-unknown-key", nested("shadow_mode_config", "Sampling", value=5), "shadow_mode_config.Sampling"),
     Case(
@@ -248,7 +258,11 @@ CASES = [
     # -- description, KMS key, data capture ----------------------------------------------------
     Case("description-1025-chars", top("description", "d" * 1025), "description"),
     Case("kms-key-2049-chars", top("kms_key", "k" * 2049), "kms_key"),
-    Case("capture-destination-http", top("data_storage_config", {"Destination": "http://bucket/p"}), "data_storage_config.Destination"),
+    Case(
+        "capture-destination-http",
+        top("data_storage_config", {"Destination": "http://bucket/p"}),
+        "data_storage_config.Destination",
+    ),
     Case("capture-destination-missing", top("data_storage_config", {"KmsKey": "k"}), "data_storage_config.Destination"),
     Case(
         "capture-csv-types-empty",
@@ -258,7 +272,9 @@ CASES = [
     # -- tags ----------------------------------------------------------------------------------
     Case("tags-51", top("tags", {f"key-{i}": "v" for i in range(51)}), "tags"),
     Case("tag-aws-prefix", top("tags", {"aws:owner": "me"}), "tags[0].Key"),
-    Case("tag-keys-duplicate", top("tags", [{"Key": "team", "Value": "a"}, {"Key": "team", "Value": "b"}]), "tags[1].Key"),
+    Case(
+        "tag-keys-duplicate", top("tags", [{"Key": "team", "Value": "a"}, {"Key": "team", "Value": "b"}]), "tags[1].Key"
+    ),
     Case("tag-key-empty", top("tags", {"": "v"}), "tags[0].Key"),
     Case("tag-key-129-chars", top("tags", {"k" * 129: "v"}), "tags[0].Key"),
     Case("tag-value-none", top("tags", {"team": None}), "tags[0].Value"),

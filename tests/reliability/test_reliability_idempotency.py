@@ -12,8 +12,7 @@ import subprocess
 import sys
 import textwrap
 import urllib.request
-from collections.abc import Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import boto3
 import pytest
@@ -23,6 +22,9 @@ from airflow_provider_shadowtest.exceptions import ExperimentConfigMismatch
 from airflow_provider_shadowtest.operators.inference_experiment import CreateInferenceExperimentOperator
 from airflow_provider_shadowtest.testing import EmulatorServer, create_endpoint, create_model
 from airflow_provider_shadowtest.testing.faults import DropConnection
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
 
 ENDPOINT = "idempotency-endpoint"
 NAME = "retried-shadow-test"
@@ -122,7 +124,8 @@ def _arguments(sampling: int = 50, instance_type: str = "ml.m5.xlarge") -> dict[
 def _try(**changes: Any) -> dict[str, Any]:
     """One in-process try of the create task."""
     operator = CreateInferenceExperimentOperator(task_id="create", **{**_arguments(), **changes})
-    return operator.execute({"ti": _TaskInstance()})  # type: ignore[arg-type]
+    context: Any = {"ti": _TaskInstance()}
+    return operator.execute(context)
 
 
 def _experiments(sagemaker: Any) -> list[str]:
@@ -176,7 +179,7 @@ def test_botocore_retrying_a_create_whose_first_attempt_succeeded_gives_one_expe
 ) -> None:
     # The emulator's own "drop" fault closes the connection *before* processing; here the first
     # attempt is processed and only its answer is lost, so botocore's retry meets ResourceInUse.
-    processed = SageMakerResponse.create_inference_experiment
+    processed = SageMakerResponse.create_inference_experiment  # type: ignore[attr-defined]  # added by install()
     dropped: list[str] = []
 
     def create_then_drop_the_answer(self: Any) -> Any:

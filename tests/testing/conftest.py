@@ -12,10 +12,10 @@ import boto3
 import pytest
 import time_machine
 from botocore.config import Config
-from helpers_emulator import T0
 
 from airflow_provider_shadowtest.testing import EmulatorServer, create_endpoint, create_model, mock_shadow_tests
 from airflow_provider_shadowtest.testing.counters import COUNTERS
+from tests.testing.helpers_emulator import T0
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator

@@ -12,10 +12,10 @@ from typing import Any
 import boto3
 import pytest
 from botocore.exceptions import ClientError, ConnectionClosedError
-from helpers_emulator import assert_matches_output
 
 from airflow_provider_shadowtest.testing import EmulatorSettings, create_endpoint, create_model, shadow_test_request
 from airflow_provider_shadowtest.testing.settings import current_settings
+from tests.testing.helpers_emulator import assert_matches_output
 
 
 def test_faults_at_the_configured_rate(emulator: Any) -> None:

@@ -7,9 +7,9 @@ from typing import Any
 
 import pytest
 from botocore.exceptions import ClientError
-from helpers_emulator import T0
 
 from airflow_provider_shadowtest.testing import shadow_test_request
+from tests.testing.helpers_emulator import T0
 
 
 def _request(name: str = "exp", **kwargs: Any) -> dict[str, Any]:

@@ -6,9 +6,9 @@ import datetime as dt
 from typing import Any
 
 import pytest
-from helpers_emulator import T0, assert_matches_output
 
 from airflow_provider_shadowtest.testing import shadow_test_request
+from tests.testing.helpers_emulator import T0, assert_matches_output
 
 H = dt.timedelta(hours=1)
 

@@ -5,9 +5,8 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from helpers_emulator import T0, assert_matches_output
-
 from airflow_provider_shadowtest.testing import create_endpoint, shadow_test_request
+from tests.testing.helpers_emulator import T0, assert_matches_output
 
 
 def _make(sm: Any, endpoint: Any, clock: Any, count: int = 5) -> None:

@@ -156,9 +156,7 @@ class InferenceExperimentHook(AwsBaseHook):
                     f"Inference experiment {name!r} is still {status} after {timeout_seconds:g} s; "
                     "it must leave that status before this operation can run."
                 )
-            log.info(
-                "Inference experiment %r is %s; checking again in %g s", name, status, poll_interval_seconds
-            )
+            log.info("Inference experiment %r is %s; checking again in %g s", name, status, poll_interval_seconds)
             sleep(min(poll_interval_seconds, remaining))
 
     # -- metrics ----------------------------------------------------------------------------
