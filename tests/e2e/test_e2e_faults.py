@@ -1,9 +1,11 @@
 """The promotion pipeline survives a flaky SageMaker: 30 % of its calls fail, and it still promotes.
 
 ``airflow dags test`` of the promotion example DAG against an emulator answering 30 % of SageMaker
-calls (seeded) with throttling, HTTP 500, HTTP 503 or a dropped connection. The hooks' retries
-(botocore standard mode, 8 attempts by default) must absorb them: the run succeeds, the candidate is
-promoted, and exactly one experiment exists (no retried create made a second one).
+calls (seeded) with throttling, HTTP 500, HTTP 503, a connection dropped before the call is
+processed (``drop``) or one dropped after it was processed (``drop_after``: the answer is lost, so a
+retried create meets ResourceInUse). The hooks' retries (botocore standard mode, 8 attempts by
+default) must absorb them: the run succeeds, the candidate is promoted, and exactly one experiment
+exists (no retried create made a second one, even when the first create's answer was lost).
 """
 
 from __future__ import annotations
@@ -27,7 +29,9 @@ if TYPE_CHECKING:
     from pathlib import Path
 
 PIPELINE = Pipeline("e2e-flaky", "e2e-flaky-prod", "e2e-flaky-candidate", "better", observation_seconds=25)
-FAULTS = {"fault_rate": 0.3, "fault_kinds": "throttling,http500,http503,drop", "fault_seed": 20260101}
+# With this seed the first CreateInferenceExperiment is processed and its answer lost (drop_after);
+# the test checks that it happened, so the one-experiment assertion does cover a lost create answer.
+FAULTS = {"fault_rate": 0.3, "fault_kinds": "throttling,http500,http503,drop,drop_after", "fault_seed": 20260138}
 
 
 @pytest.mark.slow
@@ -46,6 +50,7 @@ def test_pipeline_promotes_with_30_percent_of_sagemaker_calls_failing(tmp_path: 
         code = run.wait(timeout_seconds=300)
         emulator.configure(fault_rate=0.0)  # the checks below must not be faulted themselves
         faults = emulator.faults()
+        fault_kinds = emulator.control("GET", "fault-kinds")
         requests = emulator.stats()
         experiments = sagemaker.list_inference_experiments()["InferenceExperiments"]
         serving = production_model(sagemaker, PIPELINE.endpoint)
@@ -58,6 +63,7 @@ def test_pipeline_promotes_with_30_percent_of_sagemaker_calls_failing(tmp_path: 
 
     summary = f"faults injected {faults}; requests {requests}; tasks {states}"
     assert sum(faults.values()) > 0, summary
+    assert fault_kinds.get("CreateInferenceExperiment", {}).get("drop_after", 0) >= 1, fault_kinds
     assert code == 0, f"dags test exited {code}; {summary}\n{run.tail()}"
     assert verdict["decision"] == "PROMOTE", summary
     assert states["promote"] == "success", summary

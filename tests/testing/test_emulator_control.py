@@ -14,6 +14,7 @@ import pytest
 from botocore.exceptions import ClientError, ConnectionClosedError
 
 from airflow_provider_shadowtest.testing import EmulatorSettings, create_endpoint, create_model, shadow_test_request
+from airflow_provider_shadowtest.testing.counters import COUNTERS
 from airflow_provider_shadowtest.testing.settings import current_settings
 from tests.testing.helpers_emulator import assert_matches_output
 
@@ -65,6 +66,40 @@ def test_throttling_is_retried_by_botocore(emulator: Any) -> None:
         sm.list_inference_experiments()
     stats = emulator.handle.stats()["ListInferenceExperiments"]
     assert stats == 4 + emulator.handle.fault_stats()["ListInferenceExperiments"]
+
+
+def _create_request(name: str = "exp") -> dict[str, Any]:
+    return shadow_test_request(name, "ep", "prod-model", "shadow-model")
+
+
+def test_drop_after_processes_the_call_then_loses_the_answer(emulator: Any, endpoint: Any) -> None:
+    endpoint()
+    emulator.handle.configure(fault_rate=1.0, fault_kinds="drop_after", fault_operations=["CreateInferenceExperiment"])
+    sm = emulator.client(retries=1)
+    with pytest.raises(ConnectionClosedError):
+        sm.create_inference_experiment(**_create_request())
+    # the client saw only a closed connection, yet SageMaker made the experiment
+    assert [e["Name"] for e in sm.list_inference_experiments()["InferenceExperiments"]] == ["exp"]
+    assert sm.describe_inference_experiment(Name="exp")["Status"] in ("Creating", "Created")
+    assert emulator.handle.stats()["CreateInferenceExperiment"] == 1
+    assert emulator.handle.fault_stats() == {"CreateInferenceExperiment": 1}
+    assert COUNTERS.fault_kinds() == {"drop_after": 1}
+    if emulator.mode == "server":
+        assert emulator.http("GET", "/_shadowtest/fault-kinds") == {"CreateInferenceExperiment": {"drop_after": 1}}
+
+
+def test_drop_after_makes_a_retried_create_meet_resource_in_use(emulator: Any, endpoint: Any) -> None:
+    endpoint()
+    # seed 4 at rate 0.5: the first draw faults, the second does not
+    emulator.handle.configure(
+        fault_rate=0.5, fault_seed=4, fault_kinds=["drop_after"], fault_operations=["CreateInferenceExperiment"]
+    )
+    sm = emulator.client(retries=3)
+    with pytest.raises(sm.exceptions.ResourceInUse):
+        sm.create_inference_experiment(**_create_request())
+    assert emulator.handle.stats()["CreateInferenceExperiment"] == 2  # botocore retried the lost answer
+    assert emulator.handle.fault_stats() == {"CreateInferenceExperiment": 1}
+    assert [e["Name"] for e in sm.list_inference_experiments()["InferenceExperiments"]] == ["exp"]
 
 
 def test_exact_request_counts(emulator: Any, endpoint: Any) -> None:

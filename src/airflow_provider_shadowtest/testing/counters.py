@@ -14,6 +14,7 @@ class RequestCounters:
         self._requests: Counter[str] = Counter()
         self._faults: Counter[str] = Counter()
         self._fault_kinds: Counter[str] = Counter()
+        self._operation_kinds: Counter[tuple[str, str]] = Counter()
 
     def count_request(self, operation: str) -> None:
         with self._lock:
@@ -23,6 +24,7 @@ class RequestCounters:
         with self._lock:
             self._faults[operation] += 1
             self._fault_kinds[kind] += 1
+            self._operation_kinds[(operation, kind)] += 1
 
     def requests(self) -> dict[str, int]:
         """Return ``{operation: requests received}`` (faulted requests included)."""
@@ -39,11 +41,20 @@ class RequestCounters:
         with self._lock:
             return dict(sorted(self._fault_kinds.items()))
 
+    def fault_kinds_by_operation(self) -> dict[str, dict[str, int]]:
+        """Return ``{operation: {fault kind: faults injected}}``."""
+        out: dict[str, dict[str, int]] = {}
+        with self._lock:
+            for (operation, kind), count in sorted(self._operation_kinds.items()):
+                out.setdefault(operation, {})[kind] = count
+        return out
+
     def reset(self) -> None:
         with self._lock:
             self._requests.clear()
             self._faults.clear()
             self._fault_kinds.clear()
+            self._operation_kinds.clear()
 
 
 #: The process-wide counters (one emulator per process).

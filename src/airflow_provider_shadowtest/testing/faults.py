@@ -1,16 +1,24 @@
-"""Seeded fault injection on SageMaker calls: throttling, HTTP 5xx and dropped connections."""
+"""Seeded fault injection on SageMaker calls: throttling, HTTP 5xx and dropped connections.
+
+``drop`` closes the connection before the call is processed; ``drop_after`` processes it, then
+closes the connection without an answer (the lost-response case retries must be idempotent for).
+"""
 
 from __future__ import annotations
 
 import json
 import random
 import threading
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Final
 
 from airflow_provider_shadowtest.testing.settings import current_settings, on_change
 
 if TYPE_CHECKING:
     from airflow_provider_shadowtest.testing.settings import EmulatorSettings
+
+
+#: fault kinds that close the connection instead of answering
+DROP_KINDS: Final = frozenset({"drop", "drop_after"})
 
 
 class DropConnection(Exception):
@@ -70,4 +78,5 @@ def describe_kinds() -> dict[str, Any]:
     """Return what each fault kind looks like on the wire (for docs and the settings route)."""
     out: dict[str, Any] = {k: {"status": s, "code": c} for k, (s, c, _) in _FAULT_BODIES.items()}
     out["drop"] = {"status": None, "code": "connection closed without a response"}
+    out["drop_after"] = {"status": None, "code": "call processed, then connection closed without a response"}
     return out

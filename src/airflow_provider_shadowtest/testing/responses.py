@@ -14,7 +14,13 @@ from moto.core.responses import ActionResult, BaseResponse
 from airflow_provider_shadowtest.testing import endpoints as eps
 from airflow_provider_shadowtest.testing import operations as ops
 from airflow_provider_shadowtest.testing.counters import COUNTERS
-from airflow_provider_shadowtest.testing.faults import INJECTOR, DropConnection, drop_error, fault_response
+from airflow_provider_shadowtest.testing.faults import (
+    DROP_KINDS,
+    INJECTOR,
+    DropConnection,
+    drop_error,
+    fault_response,
+)
 from airflow_provider_shadowtest.testing.store import experiments
 
 if TYPE_CHECKING:
@@ -76,20 +82,25 @@ def operation_name(response: BaseResponse) -> str:
 
 
 def counting_call_action(original: Callable[[Any], Any], *, faults: bool) -> Callable[[Any], Any]:
-    """Wrap ``call_action``: count the request, maybe inject a fault, then run moto's action."""
+    """Wrap ``call_action``: count the request, maybe inject a fault, and run moto's action.
+
+    Every fault but ``drop_after`` replaces the action; ``drop_after`` runs it, then drops the answer.
+    """
 
     def call_action(self: Any) -> Any:
         operation = operation_name(self)
         COUNTERS.count_request(operation)
         kind = INJECTOR.draw(operation) if faults else None
-        if kind is not None:
-            COUNTERS.count_fault(operation, kind)
-            if kind == "drop":
-                if getattr(self, "is_werkzeug_request", False):
-                    raise DropConnection(operation)
-                raise drop_error(getattr(self, "uri", ""))
-            return fault_response(kind)
-        return original(self)
+        if kind is None:
+            return original(self)
+        COUNTERS.count_fault(operation, kind)
+        if kind == "drop_after":
+            original(self)  # processed (error answers included); only the answer is lost
+        if kind in DROP_KINDS:
+            if getattr(self, "is_werkzeug_request", False):
+                raise DropConnection(f"{operation} after processing" if kind == "drop_after" else operation)
+            raise drop_error(getattr(self, "uri", ""))
+        return fault_response(kind)
 
     setattr(call_action, MARK, True)
     call_action.__wrapped__ = original  # type: ignore[attr-defined]

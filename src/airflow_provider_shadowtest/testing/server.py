@@ -5,6 +5,7 @@ routes under ``/_shadowtest/`` (moto's dispatcher would send them to S3, hence t
 
 ``GET  /_shadowtest/stats``     requests received per operation (JSON object)
 ``GET  /_shadowtest/faults``    faults injected per operation
+``GET  /_shadowtest/fault-kinds``  faults injected per operation and kind
 ``POST /_shadowtest/reset``     zero both counts
 ``GET  /_shadowtest/settings``  the current settings; ``POST`` a JSON object to change some
 ``GET  /_shadowtest/health``    ``{"ok": true}``
@@ -72,6 +73,8 @@ class ShadowTestApp:
             body = dict(COUNTERS.requests())
         elif route == "faults" and method == "GET":
             body = dict(COUNTERS.faults())
+        elif route == "fault-kinds" and method == "GET":
+            body = COUNTERS.fault_kinds_by_operation()
         elif route == "reset" and method == "POST":
             COUNTERS.reset()
             body = {"reset": True}
@@ -204,7 +207,11 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--log-file", help="write request logs here (default: discard)")
     p.add_argument("--transition-seconds", type=float, help="duration of Creating/Starting/Stopping/Updating")
     p.add_argument("--fault-rate", type=float, help="share of SageMaker calls answered with a fault (0..1)")
-    p.add_argument("--fault-kinds", help="comma-separated: throttling,http500,http503,drop")
+    p.add_argument(
+        "--fault-kinds",
+        help="comma-separated: throttling,http500,http503,drop,drop_after "
+        "(drop: closed before processing; drop_after: processed, then closed without an answer)",
+    )
     p.add_argument("--fault-seed", type=int, help="seed of the fault dice")
     p.add_argument("--fault-operations", help="comma-separated SageMaker operations to fault (default all)")
     p.add_argument("--metrics-seed", type=int, help="seed of the synthetic CloudWatch metrics")

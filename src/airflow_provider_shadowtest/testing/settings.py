@@ -4,7 +4,8 @@ Environment variables (read by the server and by :func:`EmulatorSettings.from_en
 
 ``SHADOWTEST_TRANSITION_SECONDS``  how long Creating, Starting, Stopping and Updating last (1.0)
 ``SHADOWTEST_FAULT_RATE``          share of SageMaker calls answered with a fault, 0..1 (0)
-``SHADOWTEST_FAULT_KINDS``         comma-separated: throttling, http500, http503, drop (throttling)
+``SHADOWTEST_FAULT_KINDS``         comma-separated: throttling, http500, http503, drop, drop_after
+                                   (throttling)
 ``SHADOWTEST_FAULT_SEED``          seed of the fault dice (0)
 ``SHADOWTEST_FAULT_OPERATIONS``    comma-separated SageMaker operations to fault (empty: all)
 ``SHADOWTEST_METRICS_SEED``        seed of the synthetic CloudWatch traffic (0)
@@ -22,7 +23,7 @@ from typing import TYPE_CHECKING, Any, Final
 if TYPE_CHECKING:
     from collections.abc import Callable, Mapping
 
-FAULT_KINDS: Final = ("throttling", "http500", "http503", "drop")
+FAULT_KINDS: Final = ("throttling", "http500", "http503", "drop", "drop_after")
 
 ENV_PREFIX: Final = "SHADOWTEST_"
 
@@ -35,7 +36,9 @@ class EmulatorSettings:
         Stopping, Updating).
     :param fault_rate: probability (0..1) that a SageMaker call is answered with a fault.
     :param fault_kinds: faults to draw from: ``throttling`` (HTTP 400 ThrottlingException),
-        ``http500``, ``http503``, ``drop`` (connection closed without a response).
+        ``http500``, ``http503``, ``drop`` (connection closed without a response; the call is
+        not processed), ``drop_after`` (the call *is* processed, then the connection is closed
+        without a response: the answer is lost, so a retried create meets ``ResourceInUse``).
     :param fault_seed: seed of the fault dice; the same seed gives the same sequence.
     :param fault_operations: SageMaker operations eligible for faults; empty means all.
     :param traffic_profiles: synthetic traffic per model name, read by ``testing.metrics``.
