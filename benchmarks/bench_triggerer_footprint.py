@@ -18,6 +18,7 @@ during a ``--window`` of sleeping, and the DescribeInferenceExperiment calls the
 received in that window. Targets: under 50 KB per sleeping trigger and near-zero CPU.
 
     python benchmarks/bench_triggerer_footprint.py [--count 1000] [--window 20] [--poke-interval 5]
+        [--variants trigger,polling]
 """
 
 from __future__ import annotations
@@ -219,7 +220,14 @@ async def measure(variant: str, url: str, count: int, poke_interval: float, wind
     for task in tasks:
         task.cancel()
     await asyncio.gather(*tasks, return_exceptions=True)
+    pool: dict[str, int] = {}
+    if variant == "trigger":
+        from airflow_provider_shadowtest.triggers._client_pool import client_pool
+
+        shared = client_pool()
+        pool = {"sessions_built": shared.sessions_built, "clients_opened": shared.clients_opened}
     return {
+        "pool": pool,
         "variant": variant,
         "count": count,
         "still_waiting": still_waiting,
@@ -272,7 +280,7 @@ def run_variant(variant: str, url: str, args: argparse.Namespace, home: str) -> 
 
 
 def report(results: dict[str, dict[str, Any]], args: argparse.Namespace, setup_seconds: float) -> None:
-    trig, poll = results["trigger"], results["polling"]
+    variants = [key for key in ("trigger", "polling") if key in results]
     print(
         f"\n{args.count} concurrent waits for Running in one event loop, scheduled start {args.start_in:g} s ahead; "
         f"poke_interval {args.poke_interval:g} s for both variants; CPU window {args.window:g} s"
@@ -281,7 +289,7 @@ def report(results: dict[str, dict[str, Any]], args: argparse.Namespace, setup_s
     header = f"{'variant':<34}{'RSS added/wait':>16}{'RSS added':>12}{'CPU in window':>16}{'% of a core':>13}"
     print(header + f"{'Describes in window':>21}{'live blocks/wait':>18}{'settled in':>12}")
     names = {"trigger": "InferenceExperimentTrigger", "polling": "fixed-interval polling (AwsBase-style)"}
-    for key in ("trigger", "polling"):
+    for key in variants:
         r = results[key]
         percent = 100 * r["cpu_seconds"] / r["window_seconds"]
         print(
@@ -293,13 +301,22 @@ def report(results: dict[str, dict[str, Any]], args: argparse.Namespace, setup_s
     def ratio(a: float, b: float) -> str:
         return f"{a / b:.1f}x" if b > 0 else "n/a (trigger: 0)"
 
-    waiting = {k: results[k]["still_waiting"] for k in ("trigger", "polling")}
+    waiting = {k: results[k]["still_waiting"] for k in variants}
     print(f"(waits still pending at the end of the window: {waiting}; 'live blocks' counts Python heap objects)")
-    print(
-        f"\npolling / trigger: memory {ratio(poll['kb_per_wait'], trig['kb_per_wait'])}, "
-        f"CPU {ratio(poll['cpu_seconds'], trig['cpu_seconds'])}, "
-        f"Describe calls {poll['describes_in_window']} vs {trig['describes_in_window']}"
-    )
+    peaks = {k: f"{results[k]['peak_added_kb'] / 1024:.1f} MB" for k in variants}
+    print(f"peak RSS added while settling: {peaks}")
+    if results.get("trigger", {}).get("pool"):
+        print(f"trigger client pool (whole run): {results['trigger']['pool']}")
+    if "trigger" not in results:
+        return
+    trig = results["trigger"]
+    if "polling" in results:
+        poll = results["polling"]
+        print(
+            f"\npolling / trigger: memory {ratio(poll['kb_per_wait'], trig['kb_per_wait'])}, "
+            f"CPU {ratio(poll['cpu_seconds'], trig['cpu_seconds'])}, "
+            f"Describe calls {poll['describes_in_window']} vs {trig['describes_in_window']}"
+        )
     memory_ok = trig["kb_per_wait"] < TARGET_KB_PER_TRIGGER
     cpu_percent = 100 * trig["cpu_seconds"] / trig["window_seconds"]
     cpu_ok = cpu_percent < TARGET_CPU_PERCENT
@@ -318,18 +335,24 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--start-in", type=float, default=900.0, help="scheduled start, s after setup; must lie beyond the run (900)"
     )
+    parser.add_argument(
+        "--variants", default="trigger,polling", help="comma-separated: trigger, polling (default both)"
+    )
     parser.add_argument("--child", choices=["trigger", "polling"], help=argparse.SUPPRESS)
     parser.add_argument("--url", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.child:
         return child(args)
 
+    variants = [v for v in ("trigger", "polling") if v in args.variants.split(",")]
+    if not variants:
+        parser.error(f"--variants: none of trigger, polling in {args.variants!r}")
     began = time.monotonic()
     server, url = start_server()
     try:
         setup_seconds = create_experiments(url, args.count, args.start_in)
         with tempfile.TemporaryDirectory(prefix="shadowtest-footprint-") as home:
-            results = {variant: run_variant(variant, url, args, home) for variant in ("trigger", "polling")}
+            results = {variant: run_variant(variant, url, args, home) for variant in variants}
         if time.monotonic() - began >= args.start_in:
             print("warning: the scheduled start passed during the run; use a larger --start-in", file=sys.stderr)
     finally:

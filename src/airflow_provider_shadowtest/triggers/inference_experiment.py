@@ -9,14 +9,12 @@ from typing import TYPE_CHECKING, Any
 
 from airflow.triggers.base import BaseTrigger, TriggerEvent
 
-from airflow_provider_shadowtest.connection import build_hook
 from airflow_provider_shadowtest.experiment.waiting import THROTTLING_CODES, plan_wait, throttle_backoff
 from airflow_provider_shadowtest.jsonsafe import json_safe
+from airflow_provider_shadowtest.triggers._client_pool import client_pool
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator
-
-    from airflow_provider_shadowtest.hooks.inference_experiment import InferenceExperimentHook
 
 
 class InferenceExperimentTrigger(BaseTrigger):
@@ -93,20 +91,20 @@ class InferenceExperimentTrigger(BaseTrigger):
             },
         )
 
-    def _hook(self) -> InferenceExperimentHook:
-        return build_hook(
-            {
-                "aws_conn_id": self.aws_conn_id,
-                "region_name": self.region_name,
-                "verify": self.verify,
-                "botocore_config": self.botocore_config,
-                "max_attempts": self.max_attempts,
-            }
-        )
+    def _connection_settings(self) -> dict[str, Any]:
+        return {
+            "aws_conn_id": self.aws_conn_id,
+            "region_name": self.region_name,
+            "verify": self.verify,
+            "botocore_config": self.botocore_config,
+            "max_attempts": self.max_attempts,
+        }
 
-    async def _describe(self, hook: InferenceExperimentHook) -> dict[str, Any]:
-        # The client lives only for this call: nothing stays open while the trigger sleeps.
-        async with await hook.get_async_conn() as client:  # type: ignore[no-untyped-call]
+    async def _describe(self) -> dict[str, Any]:
+        # The client is borrowed only for this call: nothing stays open while the trigger sleeps.
+        # The event loop's pool shares the session per connection settings, and one client among
+        # the triggers describing at the same moment.
+        async with client_pool().client(self._connection_settings()) as client:
             response = dict(await client.describe_inference_experiment(Name=self.experiment_name))
         response.pop("ResponseMetadata", None)
         return response
@@ -131,10 +129,9 @@ class InferenceExperimentTrigger(BaseTrigger):
         deadline = dt.datetime.fromtimestamp(self.deadline, tz=dt.timezone.utc) if self.deadline is not None else None
         throttled = 0
         try:
-            hook = self._hook()
             while True:
                 try:
-                    described = await self._describe(hook)
+                    described = await self._describe()
                 except ClientError as err:
                     api_error = InferenceExperimentApiError.from_response(err.response, "DescribeInferenceExperiment")
                     backoff = None
