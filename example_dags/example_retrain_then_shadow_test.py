@@ -16,8 +16,8 @@ from shadow_test_pipeline import shadow_test_params, shadow_test_tasks
 
 #: Emulator traffic profiles a simulated training run can produce (ignored by real SageMaker).
 SIMULATED_PROFILES = {
-    "better": {"shadowtest:latency-ms": "32", "shadowtest:error-rate": "0.2%"},
-    "worse": {"shadowtest:latency-ms": "55", "shadowtest:error-rate": "3%"},
+    "better": {"shadowtest:latency-ms": "30", "shadowtest:latency-spread": "0.05", "shadowtest:error-rate": "0.1%"},
+    "worse": {"shadowtest:latency-ms": "60", "shadowtest:latency-spread": "0.05", "shadowtest:error-rate": "5%"},
 }
 
 

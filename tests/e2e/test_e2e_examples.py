@@ -1,0 +1,78 @@
+"""The other two example DAGs run green against the emulator through ``airflow dags test``, side by side.
+
+- ``example_retrain_then_shadow_test``: a simulated training step registers a better model, which is
+  shadow-tested and promoted: the endpoint serves the newly registered model afterwards.
+- ``example_shadow_test_minimal``: create, then the deferrable sensor waits for Running and for
+  Completed (a 20 s schedule), through the triggerer that ``dags test`` runs inline.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import pytest
+from scripts._demo_support import DagsTest, Emulator, Pipeline, airflow_env, prepare_homes, production_model
+from scripts._demo_support import task_states as read_task_states
+from scripts._demo_support import xcom as read_xcom
+
+from airflow_provider_shadowtest.testing import create_endpoint, create_model
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+RETRAIN = Pipeline("e2e-retrain", "e2e-retrain-prod", "unused", "better", observation_seconds=25)
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(420)
+def test_retrain_and_minimal_examples_run_green(tmp_path: Path) -> None:
+    emulator = Emulator.start(tmp_path)
+    runs: dict[str, DagsTest] = {}
+    try:
+        sagemaker = emulator.client()
+        create_model(
+            sagemaker,
+            RETRAIN.production_model,
+            tags={"shadowtest:latency-ms": "40", "shadowtest:latency-spread": "0.05", "shadowtest:rps": "20"},
+        )
+        create_endpoint(sagemaker, RETRAIN.endpoint, RETRAIN.production_model)
+        create_endpoint(sagemaker, "e2e-minimal", "e2e-minimal-prod")
+        create_model(sagemaker, "e2e-minimal-candidate")
+        homes = prepare_homes(tmp_path, ["retrain", "minimal"], airflow_env(tmp_path / "unused", emulator))
+        retrain_conf = {key: value for key, value in RETRAIN.conf().items() if key != "candidate_model"}
+        retrain_conf["simulated_quality"] = "better"
+        minimal_conf = {
+            "endpoint_name": "e2e-minimal",
+            "production_model": "e2e-minimal-prod",
+            "candidate_model": "e2e-minimal-candidate",
+            "duration": "PT20S",
+        }
+        for key, dag_id, conf in (
+            ("retrain", "example_retrain_then_shadow_test", retrain_conf),
+            ("minimal", "example_shadow_test_minimal", minimal_conf),
+        ):
+            env = airflow_env(homes[key], emulator)
+            runs[key] = DagsTest.start(env, conf, tmp_path / f"dags-test-{key}.log", dag_id=dag_id)
+        codes = {key: run.wait(timeout_seconds=300) for key, run in runs.items()}
+        for key, code in codes.items():
+            assert code == 0, f"{key} run exited {code}:\n{runs[key].tail()}"
+
+        registered = read_xcom(homes["retrain"], "train_and_register", dag_id="example_retrain_then_shadow_test")
+        verdict = read_xcom(homes["retrain"], "evaluate", dag_id="example_retrain_then_shadow_test")
+        serving = production_model(sagemaker, RETRAIN.endpoint)
+        minimal_states = read_task_states(homes["minimal"], dag_id="example_shadow_test_minimal")
+        completed = read_xcom(homes["minimal"], "wait_for_completed", dag_id="example_shadow_test_minimal")
+    finally:
+        for run in runs.values():
+            run.wait(timeout_seconds=0.1)
+        emulator.stop()
+
+    assert registered.startswith(f"{RETRAIN.production_model}-retrained-")
+    assert verdict["decision"] == "PROMOTE", verdict.get("reasons")
+    assert serving == registered
+    assert minimal_states == {
+        "create_experiment": "success",
+        "wait_for_running": "success",
+        "wait_for_completed": "success",
+    }
+    assert completed["Status"] == "Completed"
