@@ -19,13 +19,19 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Final, Literal
 
-from airflow_provider_shadowtest.exceptions import ExperimentStateError, WaitTimeout
+from airflow_provider_shadowtest.exceptions import (
+    ExperimentStateError,
+    InferenceExperimentApiError,
+    ShadowTestError,
+    WaitTimeout,
+)
 from airflow_provider_shadowtest.experiment import lifecycle
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable, Mapping
+    from collections.abc import Iterable
 
 Action = Literal["done", "fail", "timeout", "sleep"]
 
@@ -116,7 +122,7 @@ def plan_wait(
             "timeout",
             status,
             message=(
-                f"Inference experiment {described.get('InferenceExperimentName', '')!r} did not reach "
+                f"Inference experiment {described.get('Name', '')!r} did not reach "
                 f"{awaited} before the deadline {_iso(end)}; it is {status}"
             ),
             status_reason=status_reason,
@@ -173,3 +179,26 @@ def _aware(value: dt.datetime) -> dt.datetime:
 
 def _iso(value: dt.datetime) -> str:
     return value.astimezone(dt.timezone.utc).isoformat().replace("+00:00", "Z")
+
+
+def event_error(event: Mapping[str, Any]) -> ShadowTestError:
+    """Return the exception a failed trigger event describes, keeping AWS's code and StatusReason.
+
+    The trigger sends raw messages (AWS's message, or the planner's reason); this formats them
+    once, so a deferred task fails with the same text as a task that waited in the worker.
+    """
+    name = str(event.get("experiment_name") or "?")
+    message = str(event.get("message") or "the trigger sent no event")
+    if event.get("status") == "timeout":
+        return WaitTimeout(message)
+    code = event.get("error_code")
+    if code:
+        return InferenceExperimentApiError.from_response(
+            {"Error": {"Code": str(code), "Message": message}}, "DescribeInferenceExperiment"
+        )
+    experiment = event.get("experiment")
+    if isinstance(experiment, Mapping):
+        return ExperimentStateError(
+            name, str(experiment.get("Status", "unknown")), message, experiment.get("StatusReason")
+        )
+    return ShadowTestError(f"Waiting for inference experiment {name!r} failed: {message}")

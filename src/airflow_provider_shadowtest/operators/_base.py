@@ -10,12 +10,9 @@ from airflow.sdk import BaseOperator
 from airflow_provider_shadowtest._compat import default_deferrable
 from airflow_provider_shadowtest.connection import AwsConnectionMixin
 from airflow_provider_shadowtest.exceptions import (
-    ExperimentStateError,
-    InferenceExperimentApiError,
     InvalidExperimentRequest,
-    ShadowTestError,
-    WaitTimeout,
 )
+from airflow_provider_shadowtest.experiment.waiting import event_error
 from airflow_provider_shadowtest.links.inference_experiment import (
     InferenceExperimentEndpointLink,
     InferenceExperimentLink,
@@ -171,18 +168,3 @@ def described_from_event(event: Mapping[str, Any] | None) -> dict[str, Any]:
     if event and event.get("status") == "success":
         return dict(event["experiment"])
     raise event_error(event or {"message": "the trigger sent no event"})
-
-
-def event_error(event: Mapping[str, Any]) -> ShadowTestError:
-    """Return the exception a failed trigger event describes, keeping AWS's code and StatusReason."""
-    name = str(event.get("experiment_name") or "?")
-    message = str(event.get("message") or "the wait failed")
-    if event.get("status") == "timeout":
-        return WaitTimeout(f"Inference experiment {name!r}: {message}")
-    code = event.get("error_code")
-    if code:
-        return InferenceExperimentApiError.from_response(
-            {"Error": {"Code": code, "Message": message}}, "DescribeInferenceExperiment"
-        )
-    experiment = event.get("experiment") or {}
-    return ExperimentStateError(name, str(experiment.get("Status", "unknown")), message, experiment.get("StatusReason"))

@@ -24,7 +24,7 @@ from airflow_provider_shadowtest.exceptions import (
     WaitTimeout,
 )
 from airflow_provider_shadowtest.experiment.lifecycle import resolve_target
-from airflow_provider_shadowtest.experiment.waiting import THROTTLING_CODES, WaitDecision, plan_wait
+from airflow_provider_shadowtest.experiment.waiting import THROTTLING_CODES, WaitDecision, event_error, plan_wait
 from airflow_provider_shadowtest.jsonsafe import json_safe
 
 if TYPE_CHECKING:
@@ -33,7 +33,6 @@ if TYPE_CHECKING:
     from airflow.sdk import Context
 
 #: Error codes meaning the experiment does not exist (any more): waiting again will not help.
-_NOT_FOUND_CODES = frozenset({"ResourceNotFound", "ResourceNotFoundException"})
 #: Extra time the scheduler gives a deferred wait beyond its own deadline before timing it out.
 _DEFER_TIMEOUT_SLACK_SECONDS = 300.0
 
@@ -175,15 +174,14 @@ class InferenceExperimentSensor(AwsConnectionMixin, BaseSensorOperator):
         if status == "success":
             self.log.info("Inference experiment %s reached %s", self.experiment_name, self.target_statuses)
             return dict(event.get("experiment") or {})
-        message = str(event.get("message") or f"unexpected trigger event {event!r}")
-        if status == "timeout":
-            raise self._timeout(message)
-        code = event.get("error_code")
-        if code in _NOT_FOUND_CODES:
-            raise self._failed(f"Inference experiment {self.experiment_name!r} does not exist: {message}")
-        if code is None and event.get("experiment") is not None:  # Cancelled or past the target
-            raise self._failed(message)
-        raise AirflowException(f"Waiting for inference experiment {self.experiment_name!r} failed: {message}")
+        error = event_error(event)
+        if isinstance(error, WaitTimeout):
+            raise self._timeout(str(error))
+        if isinstance(error, ExperimentNotFound):
+            raise self._failed(self._not_found(error))
+        if isinstance(error, ExperimentStateError):  # Cancelled or past the target
+            raise self._failed(str(error))
+        raise AirflowException(str(error))
 
     def poke(self, context: Context) -> PokeReturnValue:
         """Describe once; done when the target status is there (the modes above do the waiting)."""

@@ -139,7 +139,7 @@ class InferenceExperimentTrigger(BaseTrigger):
                         throttled += 1
                         backoff = throttle_backoff(throttled, max_sleep=self.max_sleep)
                     if backoff is None:
-                        yield self._failure("error", str(api_error), api_error.code, None)
+                        yield self._failure("error", api_error.message, api_error.code, None)
                         return
                     if self.deadline is not None and time.time() + backoff > self.deadline:
                         yield self._failure(
@@ -169,7 +169,7 @@ class InferenceExperimentTrigger(BaseTrigger):
                     return
                 if decision.action != "sleep":
                     status = "timeout" if decision.action == "timeout" else "error"
-                    yield self._failure(status, str(decision.error(self.experiment_name)), None, described)
+                    yield self._failure(status, decision.message, None, described)
                     return
                 self.log.info(
                     "Inference experiment %r is %s; next check in %.1f s",
