@@ -12,13 +12,13 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
+from airflow_provider_shadowtest.experiment.waiting import event_error
 from airflow_provider_shadowtest.triggers.inference_experiment import InferenceExperimentTrigger
 
 if TYPE_CHECKING:
     from collections.abc import Callable
 
-from airflow_provider_shadowtest.experiment.waiting import event_error
-from airflow_provider_shadowtest.testing import EmulatorServer
+    from airflow_provider_shadowtest.testing import EmulatorServer
 
 pytestmark = pytest.mark.timeout(60)
 
