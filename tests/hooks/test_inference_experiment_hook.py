@@ -89,11 +89,24 @@ def test_variant_metrics_are_summed_and_averaged_per_variant() -> None:
 
 def test_window_period_covers_the_window_in_whole_minutes() -> None:
     start = dt.datetime(2026, 1, 1, tzinfo=dt.timezone.utc)
-    assert MetricWindow(start, start + dt.timedelta(seconds=30)).period_seconds == 60
-    assert MetricWindow(start, start + dt.timedelta(seconds=61)).period_seconds == 120
+    assert MetricWindow(start, start + dt.timedelta(seconds=30), now=start).period_seconds == 60
+    assert MetricWindow(start, start + dt.timedelta(seconds=61), now=start).period_seconds == 120
     # CloudWatch aligns periods to the minute: 12:00:30-12:01:10 needs one 120 s period, not 60 s.
     late = start + dt.timedelta(seconds=30)
-    assert MetricWindow(late, late + dt.timedelta(seconds=40)).period_seconds == 120
+    assert MetricWindow(late, late + dt.timedelta(seconds=40), now=late).period_seconds == 120
+
+
+def test_long_windows_follow_cloudwatchs_coarser_periods() -> None:
+    # A 20-day shadow test judged at its end: the start is over 15 days old, so CloudWatch wants
+    # periods in multiples of 300 s from a start aligned to 5 minutes, or it returns no data.
+    start = dt.datetime(2026, 1, 1, 10, 17, 23, tzinfo=dt.timezone.utc)
+    end = start + dt.timedelta(days=20, minutes=3)
+    window = MetricWindow(start, end, now=end)
+    assert window.step_seconds == 300
+    assert window.aligned_start == dt.datetime(2026, 1, 1, 10, 15, tzinfo=dt.timezone.utc)
+    assert window.period_seconds % 300 == 0
+    assert window.aligned_start + dt.timedelta(seconds=window.period_seconds) >= end
+    assert MetricWindow(start, end, now=start + dt.timedelta(days=70)).step_seconds == 3600
 
 
 def test_percentile_names_are_checked() -> None:

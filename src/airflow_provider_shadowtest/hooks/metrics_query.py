@@ -5,13 +5,11 @@ The mapping from (endpoint, variant) to CloudWatch dimensions lives here and now
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 import re
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Final
-
-if TYPE_CHECKING:
-    import datetime as dt
+from typing import Any, Final
 
 NAMESPACE: Final = "AWS/SageMaker"
 #: Count metrics summed over the window.
@@ -36,17 +34,37 @@ class MetricWindow:
 
     start: dt.datetime
     end: dt.datetime
+    #: When the query is made (default: now); CloudWatch's period rules depend on the start's age.
+    now: dt.datetime | None = None
+
+    @property
+    def step_seconds(self) -> int:
+        """CloudWatch's granularity for this start: 60 s up to 15 days back, 300 s up to 63, then 3600 s."""
+        now = self.now or dt.datetime.now(dt.timezone.utc)
+        age = _aware(now) - _aware(self.start)
+        if age <= dt.timedelta(days=15):
+            return 60
+        if age <= dt.timedelta(days=63):
+            return 300
+        return 3600
 
     @property
     def aligned_start(self) -> dt.datetime:
-        """The start rounded down to the minute, as CloudWatch aligns periods."""
-        return self.start.replace(second=0, microsecond=0)
+        """The start rounded down to the step, as CloudWatch aligns periods."""
+        start = _aware(self.start)
+        epoch = int(start.timestamp())
+        return dt.datetime.fromtimestamp(epoch - epoch % self.step_seconds, tz=dt.timezone.utc)
 
     @property
     def period_seconds(self) -> int:
-        """A single period spanning the aligned window, in whole minutes as CloudWatch requires."""
-        seconds = max(60.0, (self.end - self.aligned_start).total_seconds())
-        return int(math.ceil(seconds / 60.0) * 60)
+        """A single period spanning the aligned window, a multiple of the step as CloudWatch requires."""
+        step = self.step_seconds
+        seconds = max(float(step), (_aware(self.end) - self.aligned_start).total_seconds())
+        return int(math.ceil(seconds / step) * step)
+
+
+def _aware(value: dt.datetime) -> dt.datetime:
+    return value if value.tzinfo else value.replace(tzinfo=dt.timezone.utc)
 
 
 def check_percentiles(percentiles: tuple[str, ...] | list[str]) -> tuple[str, ...]:
@@ -98,8 +116,8 @@ def summarize_results(
 ) -> dict[str, dict[str, float | None]]:
     """Fold GetMetricData results into ``{variant: {statistic key: value or None}}``.
 
-    Counts over several periods are added; averages and percentiles take the datapoint of the
-    largest count where several came back (one period normally spans the whole window).
+    One period spans the aligned window (see :class:`MetricWindow`), so each statistic has one
+    datapoint; counts are added all the same, should CloudWatch split the window.
     """
     summary: dict[str, dict[str, float | None]] = {v: {} for v in variant_names}
     for key in COUNT_METRICS:
