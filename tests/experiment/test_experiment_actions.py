@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from airflow_provider_shadowtest.experiment import actions
+from airflow_provider_shadowtest.experiment import actions, lifecycle
 
 DESCRIBED: dict[str, Any] = {
     "Name": "exp",
@@ -69,3 +69,46 @@ def test_summary_is_plain_json_with_utc_times() -> None:
     assert json.loads(json.dumps(summary)) == summary
     assert summary["schedule"] == {"start_time": "2030-01-01T00:00:00Z", "end_time": "2030-01-02T00:00:00Z"}
     assert (summary["production_variant"], summary["shadow_variant"], summary["reused"]) == ("prod", "cand", True)
+
+
+def _infra(count: object) -> dict[str, Any]:
+    return {
+        "InfrastructureType": "RealTimeInference",
+        "RealTimeInferenceConfig": {"InstanceType": "ml.m5.xlarge", "InstanceCount": count},
+    }
+
+
+def test_update_variants_rendered_by_templates_get_the_create_requests_types() -> None:
+    rendered = json.dumps([{"ModelName": "m2", "VariantName": "cand", "InfrastructureConfig": _infra("2")}])
+    request = actions.build_update_request(DESCRIBED, model_variants=rendered)
+    assert request["ModelVariants"][0]["InfrastructureConfig"]["RealTimeInferenceConfig"]["InstanceCount"] == 2
+
+
+def test_same_variants_in_another_key_order_are_not_a_change() -> None:
+    current = {
+        **DESCRIBED,
+        "ModelVariants": [{"ModelName": "m1", "VariantName": "prod", "InfrastructureConfig": _infra(1)}],
+    }
+    reordered = {
+        "RealTimeInferenceConfig": {"InstanceCount": 1, "InstanceType": "ml.m5.xlarge"},
+        "InfrastructureType": "RealTimeInference",
+    }
+    update = {"ModelVariants": [{"VariantName": "prod", "ModelName": "m1", "InfrastructureConfig": reordered}]}
+    assert lifecycle.changed_update_fields(current, update) == []
+
+
+def test_only_changed_fields_are_sent() -> None:
+    # A Running experiment refuses any StartTime, even its current one: only the new end goes out.
+    start = DESCRIBED["Schedule"]["StartTime"]
+    request = actions.build_update_request(
+        DESCRIBED, start_time=start.isoformat(), end_time="2030-01-05T00:00:00Z", description=None
+    )
+    changed = lifecycle.changed_update_fields(DESCRIBED, request)
+    assert changed == ["Schedule.EndTime"]
+    assert actions.only_changed(request, changed) == {
+        "Name": "exp",
+        "Schedule": {"EndTime": dt.datetime(2030, 1, 5, tzinfo=dt.timezone.utc)},
+    }
+    sampling = actions.build_update_request(DESCRIBED, sampling_percent="20")
+    kept = actions.only_changed(sampling, lifecycle.changed_update_fields(DESCRIBED, sampling))
+    assert kept["ShadowModeConfig"]["ShadowModelVariants"][0]["SamplingPercentage"] == 20

@@ -6,21 +6,16 @@ import subprocess
 import sys
 
 _PROBE = """
-import sys, time
-start = time.perf_counter()
+import sys
 import airflow_provider_shadowtest.experiment
-elapsed = time.perf_counter() - start
 heavy = sorted(m for m in ("botocore", "boto3", "airflow", "moto", "pendulum") if m in sys.modules)
-print(heavy, elapsed)
+print(heavy)
 """
 
 
 def test_importing_the_package_loads_no_aws_or_airflow_module() -> None:
     result = subprocess.run([sys.executable, "-c", _PROBE], capture_output=True, text=True, check=True)
-    heavy, elapsed = result.stdout.rsplit(" ", 1)
-    assert heavy == "[]"
-    # Generous bound for loaded CI machines; typically ~30 ms.
-    assert float(elapsed) < 0.5
+    assert result.stdout.strip().splitlines()[-1] == "[]"
 
 
 def test_botocore_loads_on_first_validation() -> None:

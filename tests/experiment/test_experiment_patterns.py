@@ -14,14 +14,27 @@ TAG = r"([\p{L}\p{Z}\p{N}_.:/=+\-@]*)"
 
 
 def test_every_pattern_of_the_sagemaker_model_translates() -> None:
-    model = botocore.loaders.create_loader().load_service_model("sagemaker", "service-2")
-    sources = sorted({s["pattern"] for s in model["shapes"].values() if "pattern" in s})
+    shapes = botocore.loaders.create_loader().load_service_model("sagemaker", "service-2")["shapes"]
+    sources = sorted({s["pattern"] for s in shapes.values() if "pattern" in s})
+    translated: dict[str, JavaPattern] = {}
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # e.g. FutureWarning "possible nested set"
         for source in sources:
             pattern = JavaPattern(source)
-            pattern.fullmatch("x")
-            pattern.fullmatch("é")
+            # an ASCII and a non-ASCII value: both the ASCII and the full Unicode ranges get built
+            assert isinstance(pattern.fullmatch("x"), bool)
+            assert isinstance(pattern.fullmatch("é"), bool)
+            translated[source] = pattern
+    assert len(translated) > 100
+    name = translated[shapes["InferenceExperimentName"]["pattern"]]
+    assert name.fullmatch("x")
+    assert name.fullmatch("a-b")
+    assert not name.fullmatch("-a")
+    assert not name.fullmatch("é")
+    tag = translated[shapes["TagValue"]["pattern"]]
+    assert tag.fullmatch("é")
+    assert tag.fullmatch("")
+    assert not tag.fullmatch("\n")
 
 
 @pytest.mark.parametrize(

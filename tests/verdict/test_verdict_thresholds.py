@@ -92,3 +92,13 @@ def test_latency_statistic_key() -> None:
     assert latency_statistic_key("p100") == "p100"
     with pytest.raises(ValueError, match="percentile"):
         latency_statistic_key("p")
+
+
+def test_a_mapping_rendered_by_jinja_as_a_python_literal_is_accepted() -> None:
+    thresholds = VerdictThresholds.from_values(max_latency_increase_percent="{'p99': 20, 'average': None}")
+    assert dict(thresholds.max_latency_increase_percent) == {"p99": 20.0}
+
+
+def test_an_unparsable_mapping_names_the_field() -> None:
+    with pytest.raises(ValueError, match="max_latency_increase_percent"):
+        VerdictThresholds.from_values(max_latency_increase_percent="{'p99': }")

@@ -6,13 +6,12 @@ DescribeInferenceExperiment result, and returns the request to send or the value
 
 from __future__ import annotations
 
-import ast
 import datetime as dt
-import json
 import re
 from typing import TYPE_CHECKING, Any, Final
 
 from airflow_provider_shadowtest.experiment import lifecycle
+from airflow_provider_shadowtest.experiment.request import coerce_member, parse_literal
 from airflow_provider_shadowtest.experiment.schedule import parse_datetime
 from airflow_provider_shadowtest.jsonsafe import json_safe, to_utc_iso
 
@@ -56,21 +55,20 @@ def parse_time(value: Any, field: str) -> dt.datetime:
         raise ValueError(f"{field}: {err}") from None
 
 
-def structured(value: Any, field: str) -> Any:
+def structured(value: Any, field: str, *, member: str | None = None) -> Any:
     """Return a list or dict argument, parsing the string a template rendered it to (JSON or literal).
+
+    With ``member`` (an UpdateInferenceExperiment request member), numbers rendered as strings
+    are converted as the create request does (``"InstanceCount": "1"`` -> 1).
 
     :raises ValueError: naming ``field`` when a string holds neither.
     """
-    if not isinstance(value, str):
-        return value
     try:
-        return json.loads(value)
-    except ValueError:
-        pass
-    try:
-        return ast.literal_eval(value.strip())
-    except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
-        raise ValueError(f"{field}: expected a list or an object, or a string holding its JSON") from None
+        if member is not None:
+            return coerce_member("UpdateInferenceExperiment", member, value)
+        return parse_literal(value) if isinstance(value, str) else value
+    except ValueError as err:
+        raise ValueError(f"{field}: {err}") from None
 
 
 def integer(value: Any, field: str) -> int:
@@ -128,7 +126,7 @@ def build_update_request(
     if description is not None:
         request["Description"] = description
     if model_variants is not None:
-        request["ModelVariants"] = structured(model_variants, "model_variants")
+        request["ModelVariants"] = structured(model_variants, "model_variants", member="ModelVariants")
     if sampling_percent is not None:
         sampling_percent = integer(sampling_percent, "sampling_percent")
         cfg = dict(described.get("ShadowModeConfig") or {})
@@ -142,6 +140,22 @@ def build_update_request(
             "sampling_percent, model_variants"
         )
     return request
+
+
+def only_changed(request: Mapping[str, Any], changed: list[str]) -> dict[str, Any]:
+    """Keep ``Name`` and the parts of an update request that change something (see ``changed_update_fields``).
+
+    A field given with its current value is not sent: a Running experiment refuses a StartTime
+    even when it equals the current one.
+    """
+    kept: dict[str, Any] = {"Name": request["Name"]}
+    schedule = {k: v for k, v in (request.get("Schedule") or {}).items() if f"Schedule.{k}" in changed}
+    if schedule:
+        kept["Schedule"] = schedule
+    for key in ("Description", "ModelVariants", "DataStorageConfig", "ShadowModeConfig"):
+        if key in request and any(path == key or path.startswith(f"{key}.") for path in changed):
+            kept[key] = request[key]
+    return kept
 
 
 def update_violation_errors(status: str, changed: list[str]) -> list[tuple[str, str]]:

@@ -7,6 +7,7 @@ fail early with a clear message).
 from __future__ import annotations
 
 import datetime as dt
+import json
 from typing import TYPE_CHECKING, Any, Final
 
 if TYPE_CHECKING:
@@ -190,7 +191,14 @@ def _same_time(a: Any, b: Any) -> bool:
 
 
 def _variants_core(variants: Iterable[Mapping[str, Any]]) -> list[tuple[Any, Any, Any]]:
-    return sorted((v.get("ModelName"), v.get("VariantName"), repr(v.get("InfrastructureConfig"))) for v in variants)
+    return sorted(
+        (
+            v.get("ModelName"),
+            v.get("VariantName"),
+            json.dumps(v.get("InfrastructureConfig"), sort_keys=True, default=str),
+        )
+        for v in variants
+    )
 
 
 def _strip_sampling(cfg: Mapping[str, Any]) -> tuple[Any, list[Any]]:

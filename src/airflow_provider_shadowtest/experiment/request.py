@@ -71,7 +71,7 @@ def build_create_request(**kwargs: Any) -> dict[str, Any]:
         member = shape.members[api]
         if isinstance(value, str) and member.type in ("structure", "list", "map"):
             try:
-                value = _parse_literal(value)
+                value = parse_literal(value)
             except ValueError as exc:
                 problems.append((argument, f"{exc}, got {describe_value(value)}"))
                 continue
@@ -127,7 +127,7 @@ def _unknown_argument(key: str, known: list[str]) -> str:
     return f"unknown argument; {hint}"
 
 
-def _parse_literal(text: str) -> Any:
+def parse_literal(text: str) -> Any:
     """Parse a rendered template: JSON first, then a Python literal (Jinja's rendering of a dict)."""
     try:
         value = json.loads(text)
@@ -141,6 +141,17 @@ def _parse_literal(text: str) -> Any:
     if not isinstance(value, (list, dict)):
         raise ValueError("expected a list or an object, or a string holding its JSON")
     return value
+
+
+def coerce_member(operation: str, member: str, value: Any) -> Any:
+    """Convert a rendered ``member`` of ``operation``'s request to the API's types (``"1"`` -> 1).
+
+    A string holding JSON or a Python literal is parsed first; what cannot be converted is left
+    as it is, for validation to name.
+    """
+    if isinstance(value, str):
+        value = parse_literal(value)
+    return _coerce(value, service_model.input_shape(operation).members[member])
 
 
 def _coerce(value: Any, shape: Shape) -> Any:

@@ -335,7 +335,7 @@ class UpdateInferenceExperimentOperator(InferenceExperimentBaseOperator):
             self.log.info("Inference experiment %r already has these values: nothing to update", name)
             return actions.summarize(described, changed=[])
         self.log.info("Updating inference experiment %r (%s): %s", name, status, ", ".join(changed))
-        self.hook.update_inference_experiment(request)
+        self.hook.update_inference_experiment(actions.only_changed(request, changed))
         described = self.settle(name)
         self.log.info(
             "Inference experiment %r is %s; schedule now %s",

@@ -12,7 +12,7 @@ from moto.sagemaker.responses import SageMakerResponse
 
 from airflow_provider_shadowtest.testing import endpoints as eps
 from airflow_provider_shadowtest.testing import responses as rsp
-from airflow_provider_shadowtest.testing.store import experiments
+from airflow_provider_shadowtest.testing.store import deleted_experiments, experiments, lock_of
 
 log = logging.getLogger(__name__)
 _lock = threading.Lock()
@@ -62,30 +62,34 @@ def _install_metrics() -> None:
 
 
 def window_source(account_id: str, region: str) -> list[Any]:
-    """The traffic windows of the experiments that have been Running in one account and region."""
+    """The traffic windows of the experiments that have been Running in one account and region.
+
+    Deleted experiments that ran keep their window: CloudWatch keeps metrics after Delete.
+    """
     from airflow_provider_shadowtest.testing.metrics import TrafficWindow, VariantTraffic
 
     backend = sagemaker_backends[account_id][region]
     windows: list[Any] = []
-    for exp in list(experiments(backend).values()):
-        if not exp.has_run():
-            continue
-        source = exp.variant(exp.source_variant)
-        shadow = exp.variant(exp.shadow_variant)
-        if source is None or shadow is None:
-            continue
-        model_names = {source["ModelName"], shadow["ModelName"]}
-        windows.append(
-            TrafficWindow(
-                endpoint_name=exp.endpoint_name,
-                experiment_name=exp.name,
-                start=exp.running_at(),
-                end=exp.traffic_end(),
-                production=VariantTraffic(exp.source_variant, source["ModelName"], 100.0),
-                shadow=VariantTraffic(exp.shadow_variant, shadow["ModelName"], float(exp.sampling_percent)),
-                model_tags={m: _model_tags(backend, m) for m in model_names},
+    with lock_of(backend):  # Stop changes several fields of a record together
+        for exp in [*deleted_experiments(backend), *experiments(backend).values()]:
+            if not exp.has_run():
+                continue
+            source = exp.variant(exp.source_variant)
+            shadow = exp.variant(exp.shadow_variant)
+            if source is None or shadow is None:
+                continue
+            model_names = {source["ModelName"], shadow["ModelName"]}
+            windows.append(
+                TrafficWindow(
+                    endpoint_name=exp.endpoint_name,
+                    experiment_name=exp.name,
+                    start=exp.running_at(),
+                    end=exp.traffic_end(),
+                    production=VariantTraffic(exp.source_variant, source["ModelName"], 100.0),
+                    shadow=VariantTraffic(exp.shadow_variant, shadow["ModelName"], float(exp.sampling_percent)),
+                    model_tags={m: _model_tags(backend, m) for m in model_names},
+                )
             )
-        )
     return windows
 
 

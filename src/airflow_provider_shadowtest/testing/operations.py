@@ -25,7 +25,14 @@ from moto.sagemaker.utils import arn_formatter
 
 from airflow_provider_shadowtest.experiment import lifecycle as lc
 from airflow_provider_shadowtest.testing import endpoints as eps
-from airflow_provider_shadowtest.testing.store import Experiment, experiments, lock_of, now, transition
+from airflow_provider_shadowtest.testing.store import (
+    Experiment,
+    deleted_experiments,
+    experiments,
+    lock_of,
+    now,
+    transition,
+)
 
 _NAME = re.compile(r"[a-zA-Z0-9](-*[a-zA-Z0-9]){0,119}")
 _NAME_CONTAINS = re.compile(r"[a-zA-Z0-9\-]+")
@@ -154,6 +161,28 @@ def _check_variants(backend: Any, request: Mapping[str, Any]) -> list[tuple[str,
     return errors
 
 
+def _check_no_shadow(backend: Any, endpoint_name: str) -> list[tuple[str, str]]:
+    """An endpoint hosts one shadow variant: one retained by an earlier Stop (or created with the
+    endpoint) leaves no room for another experiment's."""
+    endpoint = eps.get_endpoint(backend, endpoint_name)
+    if endpoint is None:
+        return []  # reported by _check_variants
+    config = eps.endpoint_config_of(backend, endpoint)
+    shadow = getattr(endpoint, "shadow_production_variants", None) or getattr(
+        config, "shadow_production_variants", None
+    )
+    if not shadow:
+        return []
+    names = ", ".join(str(v.get("VariantName")) for v in shadow)
+    return [
+        (
+            "EndpointName",
+            f"endpoint {endpoint_name} already has a shadow variant ({names}); an endpoint can host "
+            "only one shadow variant",
+        )
+    ]
+
+
 def _check_schedule(
     start: dt.datetime, end: dt.datetime, at: dt.datetime, *, check_start: bool
 ) -> list[tuple[str, str]]:
@@ -181,7 +210,11 @@ def create(backend: Any, request: Mapping[str, Any]) -> dict[str, Any]:
         store = experiments(backend)
         if name in store:
             raise ResourceInUseException(message=f"Inference experiment {name} already exists.")
-        raise_validation(_check_variants(backend, request) + _check_schedule(start, end, at, check_start=True))
+        raise_validation(
+            _check_variants(backend, request)
+            + _check_no_shadow(backend, request["EndpointName"])
+            + _check_schedule(start, end, at, check_start=True)
+        )
         busy = [
             e
             for e in store.values()
@@ -217,8 +250,12 @@ def create(backend: Any, request: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def describe(backend: Any, request: Mapping[str, Any]) -> dict[str, Any]:
-    exp = _get(backend, request.get("Name"))
-    at = now()
+    # under the lock: Stop and Update change several fields of the record together
+    with lock_of(backend):
+        return _describe(backend, _get(backend, request.get("Name")), now())
+
+
+def _describe(backend: Any, exp: Experiment, at: dt.datetime) -> dict[str, Any]:
     endpoint = eps.get_endpoint(backend, exp.endpoint_name)
     metadata: dict[str, Any] = {"EndpointName": exp.endpoint_name}
     if endpoint is not None:
@@ -264,11 +301,11 @@ def _summary(exp: Experiment, at: dt.datetime) -> dict[str, Any]:
 
 def update(backend: Any, request: Mapping[str, Any]) -> dict[str, Any]:
     _validate("update", request)
-    exp = _get(backend, request.get("Name"))
     with lock_of(backend):
+        exp = _get(backend, request.get("Name"))
         at = now()
         status = exp.status(at)
-        current = describe(backend, {"Name": exp.name})
+        current = _describe(backend, exp, at)
         changed = lc.changed_update_fields(current, request)
         violations = _update_violations(status, changed)
         if violations:
@@ -310,8 +347,8 @@ def _update_violations(status: str, changed: list[str]) -> list[tuple[str, str]]
 
 
 def start(backend: Any, request: Mapping[str, Any]) -> dict[str, Any]:
-    exp = _get(backend, request.get("Name"))
     with lock_of(backend):
+        exp = _get(backend, request.get("Name"))
         at = now()
         status = exp.status(at)
         if status != lc.CREATED:
@@ -326,8 +363,8 @@ def start(backend: Any, request: Mapping[str, Any]) -> dict[str, Any]:
 
 def stop(backend: Any, request: Mapping[str, Any]) -> dict[str, Any]:
     _validate("stop", request)
-    exp = _get(backend, request.get("Name"))
     with lock_of(backend):
+        exp = _get(backend, request.get("Name"))
         at = now()
         status = exp.status(at)
         if status not in (lc.CREATED, lc.RUNNING):
@@ -339,12 +376,13 @@ def stop(backend: Any, request: Mapping[str, Any]) -> dict[str, Any]:
         actions.setdefault(exp.shadow_variant, "Remove")
         _apply_actions(backend, exp, actions, desired)
         exp.variant_actions = actions
-        exp.stopped_at = at
         exp.stopping_seconds = transition().total_seconds()
         exp.stop_state = request.get("DesiredState") or lc.COMPLETED
         if request.get("Reason") is not None:
             exp.status_reason = request["Reason"]
         exp.last_modified_time = at
+        # last: stopped_at is what makes the status Stopping, then stop_state
+        exp.stopped_at = at
     return {"InferenceExperimentArn": exp.arn}
 
 
@@ -395,12 +433,15 @@ def _apply_actions(backend: Any, exp: Experiment, actions: Mapping[str, str], de
 
 
 def delete(backend: Any, request: Mapping[str, Any]) -> dict[str, Any]:
-    exp = _get(backend, request.get("Name"))
     with lock_of(backend):
+        exp = _get(backend, request.get("Name"))
         status = exp.status()
         if status not in (lc.CREATED, *lc.TERMINAL_STATUSES):
             raise _conflict(exp, "delete", status)
         experiments(backend).pop(exp.name, None)
+        if exp.has_run():
+            # Delete removes the metadata only: CloudWatch keeps the metrics of the traffic it saw
+            deleted_experiments(backend).append(exp.snapshot())
     return {"InferenceExperimentArn": exp.arn}
 
 
@@ -425,8 +466,9 @@ def list_experiments(backend: Any, request: Mapping[str, Any]) -> dict[str, Any]
         errors.append(("MaxResults", "must be between 1 and 100"))
     offset = _decode_token(request.get("NextToken"), errors)
     raise_validation(errors)
-    at = now()
-    rows = [_summary(e, at) for e in list(experiments(backend).values())]
+    with lock_of(backend):
+        at = now()
+        rows = [_summary(e, at) for e in list(experiments(backend).values())]
     rows = [r for r in rows if _matches(r, request)]
     rows.sort(key=lambda r: (r[sort_by], r["Name"]), reverse=order == "Descending")
     size = int(limit) if limit is not None else _DEFAULT_PAGE

@@ -21,7 +21,7 @@ from airflow_provider_shadowtest.testing.faults import (
     drop_error,
     fault_response,
 )
-from airflow_provider_shadowtest.testing.store import experiments
+from airflow_provider_shadowtest.testing.store import experiments, lock_of
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -144,20 +144,21 @@ def describe_endpoint_with_shadow(original: Callable[[Any], Any]) -> Callable[[A
     """While an experiment runs, DescribeEndpoint lists its shadow variant, as SageMaker does."""
 
     def describe_endpoint(self: Any) -> Any:
-        result = original(self)
-        if not isinstance(result, ActionResult) or not isinstance(result.result, dict):
-            return result
-        body = result.result
-        name = self._get_param("EndpointName")
-        for exp in experiments(self.sagemaker_backend).values():
-            if exp.endpoint_name == name and exp.mirroring():
-                variant = exp.variant(exp.shadow_variant) or {}
-                rt = (variant.get("InfrastructureConfig") or {}).get("RealTimeInferenceConfig") or {}
-                summary = eps.variant_summary(
-                    {"VariantName": exp.shadow_variant, "InitialInstanceCount": rt.get("InstanceCount")}
-                )
-                body = dict(body, ShadowProductionVariants=[summary])
-                return ActionResult(body)
+        backend = self.sagemaker_backend
+        # under the lock: Stop repoints the endpoint and marks the experiment stopped together
+        with lock_of(backend):
+            result = original(self)
+            if not isinstance(result, ActionResult) or not isinstance(result.result, dict):
+                return result
+            name = self._get_param("EndpointName")
+            for exp in list(experiments(backend).values()):
+                if exp.endpoint_name == name and exp.mirroring():
+                    variant = exp.variant(exp.shadow_variant) or {}
+                    rt = (variant.get("InfrastructureConfig") or {}).get("RealTimeInferenceConfig") or {}
+                    summary = eps.variant_summary(
+                        {"VariantName": exp.shadow_variant, "InitialInstanceCount": rt.get("InstanceCount")}
+                    )
+                    return ActionResult(dict(result.result, ShadowProductionVariants=[summary]))
         return result
 
     setattr(describe_endpoint, MARK, True)

@@ -21,6 +21,7 @@ from airflow_provider_shadowtest.testing.settings import current_settings
 
 _STORE_ATTR = "_shadowtest_experiments"
 _LOCK_ATTR = "_shadowtest_lock"
+_DELETED_ATTR = "_shadowtest_deleted"
 _guard = threading.Lock()
 
 
@@ -179,7 +180,18 @@ def experiments(backend: Any) -> dict[str, Experiment]:
                 store = {}
                 setattr(backend, _STORE_ATTR, store)
                 setattr(backend, _LOCK_ATTR, threading.RLock())
+                setattr(backend, _DELETED_ATTR, [])
     return store
+
+
+def deleted_experiments(backend: Any) -> list[Experiment]:
+    """Snapshots of deleted experiments that ran: CloudWatch keeps their metrics after Delete.
+
+    Kept on the backend, so moto's reset wipes them too. Change under :func:`lock_of`.
+    """
+    experiments(backend)
+    deleted: list[Experiment] = getattr(backend, _DELETED_ATTR)
+    return deleted
 
 
 def lock_of(backend: Any) -> threading.RLock:

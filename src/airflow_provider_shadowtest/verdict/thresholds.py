@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import dataclasses
-import json
 import math
 import re
 from collections.abc import Mapping
 from types import MappingProxyType
 from typing import Any, Final
+
+from airflow_provider_shadowtest.experiment.request import parse_literal
 
 #: Latency statistics checked by default: the mean and three percentiles of ``ModelLatency``.
 DEFAULT_LATENCY_STATISTICS: Final = ("average", "p50", "p90", "p99")
@@ -70,7 +71,10 @@ def _number(field: str, value: Any) -> float:
 def _per_key(field: str, value: Any, default_keys: tuple[str, ...], normalize: Any) -> MappingProxyType[str, float]:
     """Accept one number for every default key, or a mapping ``{key: number or None}``."""
     if isinstance(value, str) and value.strip().startswith("{"):
-        value = json.loads(value)
+        try:  # JSON, or the Python-literal text Jinja renders for a dict
+            value = parse_literal(value)
+        except ValueError as exc:
+            raise ValueError(f"{field}: {exc}") from None
     if isinstance(value, Mapping):
         out: dict[str, float] = {}
         for raw_key, raw in value.items():
