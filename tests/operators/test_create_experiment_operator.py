@@ -7,6 +7,7 @@ import json
 from typing import Any
 
 import pytest
+import time_machine
 from airflow.sdk.exceptions import TaskDeferred
 
 from airflow_provider_shadowtest.exceptions import (
@@ -124,6 +125,25 @@ def test_existing_experiment_with_another_configuration_fails_with_the_differenc
 
     assert any("SamplingPercentage" in d and "40" in d for d in raised.value.differences)
     assert "exp-a" in str(raised.value)
+
+
+def test_an_explicit_start_that_differs_is_a_difference_not_a_reuse(endpoint: str, context: Any) -> None:
+    start = _utc(hours=1)
+    _create(start_time=start).execute(context)
+
+    with pytest.raises(ExperimentConfigMismatch) as raised:
+        _create(start_time=start + dt.timedelta(minutes=50)).execute(context)
+
+    assert any(d.startswith("Schedule.StartTime") for d in raised.value.differences)
+
+
+def test_a_start_from_now_may_move_by_the_retry_delay(endpoint: str, sagemaker: Any, context: Any) -> None:
+    first = _create(start_time=None, duration="PT2H").execute(context)
+    with time_machine.travel(dt.datetime.now(dt.timezone.utc) + dt.timedelta(minutes=5), tick=True):
+        retry = _create(start_time=None, duration="PT2H").execute(context)
+
+    assert retry["reused"] is True
+    assert retry["arn"] == first["arn"]
 
 
 def test_if_exists_fail_refuses_an_existing_experiment(endpoint: str, context: Any) -> None:

@@ -61,8 +61,12 @@ def _production_model(sagemaker: Any) -> str:
 
 
 # -- start ---------------------------------------------------------------------------------
-def test_start_right_after_create_waits_out_creating(endpoint: str, context: Any) -> None:
+def test_start_right_after_create_waits_out_creating(emulator: Any, endpoint: str, context: Any) -> None:
+    # Creating lasts 2.5 s for this experiment (fixed when it is created), so the status the
+    # operator reports right after the create cannot have moved on, even on a loaded machine
+    emulator.configure(transition_seconds=2.5)
     assert _created(context)["status"] == "Creating"
+    emulator.configure(transition_seconds=0.3)  # a short Starting
 
     result = _start(context)
 

@@ -18,6 +18,7 @@ from airflow_provider_shadowtest.exceptions import (
     InvalidExperimentRequest,
 )
 from airflow_provider_shadowtest.experiment import actions, build_create_request, config_differences, lifecycle
+from airflow_provider_shadowtest.experiment.request import parse_literal
 from airflow_provider_shadowtest.operators._base import (
     CONNECTION_TEMPLATE_FIELDS,
     InferenceExperimentBaseOperator,
@@ -212,10 +213,30 @@ class CreateInferenceExperimentOperator(InferenceExperimentWaitingOperator):
             self.log.info("Create answered %s, but %r exists as requested: using it", err.code, name)
         return self.hook.describe_inference_experiment(name), False
 
+    def _start_from_now(self) -> bool:
+        """Whether the schedule's start was resolved from the current time (no explicit start)."""
+        if self.start_time not in (None, ""):
+            return False
+        schedule = self.schedule
+        if isinstance(schedule, str) and schedule.strip():
+            try:
+                schedule = parse_literal(schedule)
+            except ValueError:
+                return False
+        return not (isinstance(schedule, dict) and schedule.get("StartTime") not in (None, ""))
+
     def _check_same(self, request: dict[str, Any], existing: dict[str, Any]) -> None:
-        differences = config_differences(request, existing)
+        # A start derived from "now" moves with each retry: allow an hour. Explicit times must match.
+        tolerance = _NOW_TOLERANCE_SECONDS if self._start_from_now() else _EXACT_TOLERANCE_SECONDS
+        differences = config_differences(request, existing, schedule_tolerance_seconds=tolerance)
         if differences:
             raise ExperimentConfigMismatch(request["Name"], differences)
+
+
+#: How far apart schedule times of a retried create may be: a start from "now" moves by the retry
+#: delay; explicit times only by the service's rounding.
+_NOW_TOLERANCE_SECONDS = 3600.0
+_EXACT_TOLERANCE_SECONDS = 1.0
 
 
 class StartInferenceExperimentOperator(InferenceExperimentBaseOperator):
