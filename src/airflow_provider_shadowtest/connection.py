@@ -9,6 +9,10 @@ if TYPE_CHECKING:
     from airflow_provider_shadowtest.hooks.inference_experiment import InferenceExperimentHook
 
 
+#: Connection settings are templated like the Amazon provider's (every operator and the sensor).
+CONNECTION_TEMPLATE_FIELDS = ("aws_conn_id", "region_name", "verify", "botocore_config")
+
+
 class AwsConnectionMixin:
     """Holds the AWS connection settings and builds the hook lazily.
 

@@ -54,8 +54,14 @@ def test_faults_are_seeded_and_limited_to_operations(emulator: Any) -> None:
                 result.append(False)
         return result
 
-    assert outcomes() == outcomes()
-    sm.list_models()  # not in fault_operations: never faulted
+    first = outcomes()
+    assert first == outcomes()
+    assert set(first) == {True, False}  # faults were injected, not only seeded
+    emulator.handle.configure(fault_rate=0.5, fault_seed=3, fault_operations=["ListInferenceExperiments"])
+    for _ in range(30):
+        sm.list_models()  # not in fault_operations: never faulted
+    assert "ListModels" not in emulator.handle.fault_stats()
+    assert emulator.handle.stats()["ListModels"] == 30
     emulator.handle.configure(fault_rate=0.0)
 
 
@@ -65,7 +71,9 @@ def test_throttling_is_retried_by_botocore(emulator: Any) -> None:
     for _ in range(4):
         sm.list_inference_experiments()
     stats = emulator.handle.stats()["ListInferenceExperiments"]
-    assert stats == 4 + emulator.handle.fault_stats()["ListInferenceExperiments"]
+    faults = emulator.handle.fault_stats()["ListInferenceExperiments"]
+    assert faults >= 1  # some calls were throttled, and retried
+    assert stats == 4 + faults
 
 
 def _create_request(name: str = "exp") -> dict[str, Any]:
@@ -178,7 +186,13 @@ def test_moto_endpoint_operations_still_work(sm: Any) -> None:
         )
     assert err.value.response["Error"]["Code"] == "ValidationException"
     sm.delete_endpoint(EndpointName="e2")
-    result = sm.create_inference_experiment(**shadow_test_request("exp", "e1", "m1", "m2", production_variant="v1"))
+    # e1 already hosts its one shadow variant: no room for an experiment's
+    with pytest.raises(ClientError) as err:
+        sm.create_inference_experiment(**shadow_test_request("exp", "e1", "m1", "m2", production_variant="v1"))
+    assert err.value.response["Error"]["Code"] == "ValidationException"
+    assert "endpoint e1 already has a shadow variant (v2)" in err.value.response["Error"]["Message"]
+    create_endpoint(sm, "e3", "m1", variant_name="v1")
+    result = sm.create_inference_experiment(**shadow_test_request("exp", "e3", "m1", "m2", production_variant="v1"))
     assert_matches_output("CreateInferenceExperiment", result)
 
 

@@ -179,6 +179,50 @@ def test_retain_keeps_the_shadow_variant_on_the_endpoint(sm: Any, endpoint: Any,
     assert [v["VariantName"] for v in described["ShadowProductionVariants"]] == ["shadow"]
 
 
+def test_an_endpoint_with_a_retained_shadow_variant_takes_no_new_experiment(sm: Any, endpoint: Any, clock: Any) -> None:
+    endpoint()
+    _create(sm)
+    clock.shift(2)
+    sm.stop_inference_experiment(Name="exp", ModelVariantActions={"shadow": "Retain", "AllTraffic": "Retain"})
+    clock.shift(1)
+    assert _status(sm) == "Completed"
+    with pytest.raises(sm.exceptions.ClientError) as err:
+        _create(sm, "exp2")
+    assert err.value.response["Error"]["Code"] == "ValidationException"
+    message = err.value.response["Error"]["Message"]
+    assert "endpoint ep" in message
+    assert "shadow variant" in message
+    assert [e["Name"] for e in sm.list_inference_experiments()["InferenceExperiments"]] == ["exp"]
+
+
+def test_metrics_outlive_the_deleted_experiment(emulator: Any, sm: Any, endpoint: Any, clock: Any) -> None:
+    endpoint()
+    _create(sm)
+    clock.shift(10 * 60)
+    sm.stop_inference_experiment(Name="exp", ModelVariantActions={"shadow": "Remove", "AllTraffic": "Retain"})
+    clock.shift(2)
+    cw = emulator.client("cloudwatch")
+
+    def invocations(variant: str) -> float:
+        points = cw.get_metric_statistics(
+            Namespace="AWS/SageMaker",
+            MetricName="Invocations",
+            Dimensions=[{"Name": "EndpointName", "Value": "ep"}, {"Name": "VariantName", "Value": variant}],
+            StartTime=T0 - H,
+            EndTime=T0 + H,
+            Period=3600,
+            Statistics=["Sum"],
+        )["Datapoints"]
+        return float(sum(p["Sum"] for p in points))
+
+    before = {v: invocations(v) for v in ("AllTraffic", "shadow")}
+    assert min(before.values()) > 0
+    sm.delete_inference_experiment(Name="exp")
+    assert sm.list_inference_experiments()["InferenceExperiments"] == []
+    # Delete removes the experiment's metadata; CloudWatch keeps the metrics
+    assert {v: invocations(v) for v in ("AllTraffic", "shadow")} == before
+
+
 def test_update_while_created_changes_anything(sm: Any, endpoint: Any, clock: Any) -> None:
     endpoint()
     _create(sm, Schedule={"StartTime": T0 + H, "EndTime": T0 + 2 * H})

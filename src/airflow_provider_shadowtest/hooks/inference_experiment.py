@@ -127,6 +127,14 @@ class InferenceExperimentHook(AwsBaseHook):
                 summaries.extend(dict(s) for s in page.get("InferenceExperiments", []))
         return summaries
 
+    def endpoint_production_models(self, endpoint_name: str) -> list[str]:
+        """Return the models the endpoint's production variants serve now (after a promotion, the candidate)."""
+        with self._api("DescribeEndpoint"):
+            config_name = self.client.describe_endpoint(EndpointName=endpoint_name)["EndpointConfigName"]
+        with self._api("DescribeEndpointConfig"):
+            config = self.client.describe_endpoint_config(EndpointConfigName=config_name)
+        return [str(v["ModelName"]) for v in config["ProductionVariants"] if v.get("ModelName")]
+
     # -- waiting ----------------------------------------------------------------------------
     def wait_while_transitional(
         self,

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from airflow.sdk import BaseOperator
 
 from airflow_provider_shadowtest._compat import default_deferrable
-from airflow_provider_shadowtest.connection import AwsConnectionMixin
+from airflow_provider_shadowtest.connection import CONNECTION_TEMPLATE_FIELDS, AwsConnectionMixin
 from airflow_provider_shadowtest.exceptions import (
     InvalidExperimentRequest,
 )
@@ -24,9 +24,6 @@ if TYPE_CHECKING:
     from collections.abc import Callable, Iterable, Mapping, Sequence
 
     from airflow.sdk import Context
-
-#: Connection settings are templated like the Amazon provider's.
-CONNECTION_TEMPLATE_FIELDS = ("aws_conn_id", "region_name", "verify", "botocore_config")
 
 
 class InferenceExperimentBaseOperator(AwsConnectionMixin, BaseOperator):

@@ -7,10 +7,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, ClassVar
 
+from airflow_provider_shadowtest.connection import CONNECTION_TEMPLATE_FIELDS
 from airflow_provider_shadowtest.exceptions import ExperimentStateError
 from airflow_provider_shadowtest.experiment import actions, lifecycle
 from airflow_provider_shadowtest.operators._base import (
-    CONNECTION_TEMPLATE_FIELDS,
     InferenceExperimentWaitingOperator,
     checked,
     described_from_event,
@@ -170,7 +170,4 @@ class StopInferenceExperimentOperator(InferenceExperimentWaitingOperator):
         endpoint = (described.get("EndpointMetadata") or {}).get("EndpointName")
         if not model or not endpoint:
             return False
-        client = self.hook.client
-        config_name = client.describe_endpoint(EndpointName=endpoint)["EndpointConfigName"]
-        variants = client.describe_endpoint_config(EndpointConfigName=config_name)["ProductionVariants"]
-        return any(v.get("ModelName") == model for v in variants)
+        return model in self.hook.endpoint_production_models(endpoint)

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 from airflow.sdk import BaseOperator, BranchMixIn
 from airflow.sdk.exceptions import AirflowFailException
 
-from airflow_provider_shadowtest.connection import AwsConnectionMixin
+from airflow_provider_shadowtest.connection import CONNECTION_TEMPLATE_FIELDS, AwsConnectionMixin
 from airflow_provider_shadowtest.exceptions import ShadowTestError
 from airflow_provider_shadowtest.verdict import (
     Decision,
@@ -106,8 +106,7 @@ class EvaluateInferenceExperimentOperator(AwsConnectionMixin, BaseOperator, Bran
         "promote_task_ids",
         "reject_task_ids",
         "inconclusive_task_ids",
-        "aws_conn_id",
-        "region_name",
+        *CONNECTION_TEMPLATE_FIELDS,
     )
     ui_color = "#f3e5f5"
     # Lets the scheduler honour skips recorded by this task when downstream tasks are cleared.

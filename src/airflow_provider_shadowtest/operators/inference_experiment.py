@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, ClassVar
 
+from airflow_provider_shadowtest.connection import CONNECTION_TEMPLATE_FIELDS
 from airflow_provider_shadowtest.exceptions import (
     ExperimentAlreadyExists,
     ExperimentConfigMismatch,
@@ -20,7 +21,6 @@ from airflow_provider_shadowtest.exceptions import (
 from airflow_provider_shadowtest.experiment import actions, build_create_request, config_differences, lifecycle
 from airflow_provider_shadowtest.experiment.request import parse_literal
 from airflow_provider_shadowtest.operators._base import (
-    CONNECTION_TEMPLATE_FIELDS,
     InferenceExperimentBaseOperator,
     InferenceExperimentWaitingOperator,
     checked,

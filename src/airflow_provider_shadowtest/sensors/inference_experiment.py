@@ -16,7 +16,7 @@ from airflow.sdk.exceptions import (
 )
 
 from airflow_provider_shadowtest._compat import default_deferrable
-from airflow_provider_shadowtest.connection import AwsConnectionMixin
+from airflow_provider_shadowtest.connection import CONNECTION_TEMPLATE_FIELDS, AwsConnectionMixin
 from airflow_provider_shadowtest.exceptions import (
     ExperimentNotFound,
     ExperimentStateError,
@@ -28,7 +28,7 @@ from airflow_provider_shadowtest.experiment.waiting import THROTTLING_CODES, Wai
 from airflow_provider_shadowtest.jsonsafe import json_safe
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable
+    from collections.abc import Iterable, Sequence
 
     from airflow.sdk import Context
 
@@ -68,7 +68,7 @@ class InferenceExperimentSensor(AwsConnectionMixin, BaseSensorOperator):
     arguments (``mode``, ``soft_fail``...) are those of ``BaseSensorOperator``.
     """
 
-    template_fields = ("experiment_name",)
+    template_fields: Sequence[str] = ("experiment_name", *CONNECTION_TEMPLATE_FIELDS)
     ui_color = "#c9e4de"
 
     def __init__(
