@@ -62,6 +62,12 @@ with DAG(
         task_id="wait_for_running", experiment_name=experiment, target="running", deferrable=True, poke_interval=5
     )
     completed = InferenceExperimentSensor(
-        task_id="wait_for_completed", experiment_name=experiment, target="completed", deferrable=True, poke_interval=5
+        task_id="wait_for_completed",
+        experiment_name=experiment,
+        target="completed",
+        deferrable=True,
+        poke_interval=5,
+        # Airflow's default sensor timeout is 7 days; an experiment may run for 30.
+        timeout=31 * 24 * 3600,
     )
     create >> running >> completed
