@@ -7,6 +7,7 @@ import datetime as dt
 import json
 import subprocess
 import sys
+import threading
 import time
 from typing import TYPE_CHECKING, Any, cast
 
@@ -55,18 +56,58 @@ def describes(emulator: EmulatorServer) -> int:
     return emulator.stats().get("DescribeInferenceExperiment", 0)
 
 
-def run_rescheduled(task: InferenceExperimentSensor) -> tuple[Any, list[float]]:
-    """Run tries until one returns, sleeping until each reschedule date; return (result, delays)."""
+def wait_until(condition: Callable[[], bool], what: str, timeout: float = 30) -> None:
+    """Poll ``condition`` (bounded) instead of sleeping a fixed time for the emulator."""
+    give_up = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > give_up:
+            raise AssertionError(f"gave up after {timeout} s waiting for {what}")
+        time.sleep(0.05)
+
+
+def status_of(sm: Any, name: str = "exp") -> str:
+    return str(sm.describe_inference_experiment(Name=name)["Status"])
+
+
+def running_now(emulator: EmulatorServer, experiment: Callable[..., str], **schedule: float) -> None:
+    """An experiment that is Running at once: no transitional statuses, started now."""
+    emulator.configure(transition_seconds=0)
+    experiment(start_in=0, **schedule)
+
+
+class Background:
+    """Run ``action`` in a thread; ``join`` re-raises what it raised."""
+
+    def __init__(self, action: Callable[[], None]) -> None:
+        self.error: BaseException | None = None
+        self._action = action
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        try:
+            self._action()
+        except BaseException as exc:
+            self.error = exc
+
+    def join(self) -> None:
+        self._thread.join(60)
+        assert not self._thread.is_alive(), "the background action did not finish"
+        if self.error is not None:
+            raise self.error
+
+
+def run_rescheduled(task: InferenceExperimentSensor) -> tuple[Any, list[dt.datetime]]:
+    """Run tries until one returns, sleeping until each reschedule date; return (result, dates)."""
     ti = FakeTI()
-    delays: list[float] = []
+    dates: list[dt.datetime] = []
     while True:
         try:
-            return task.execute(cast("Context", {"ti": ti})), delays
+            return task.execute(cast("Context", {"ti": ti})), dates
         except AirflowRescheduleException as again:
             ti.first_try = ti.first_try or dt.datetime.now(dt.timezone.utc)
-            delay = (again.reschedule_date - dt.datetime.now(dt.timezone.utc)).total_seconds()
-            delays.append(delay)
-            time.sleep(max(delay, 0))
+            dates.append(again.reschedule_date)
+            time.sleep(max((again.reschedule_date - dt.datetime.now(dt.timezone.utc)).total_seconds(), 0))
 
 
 def run_deferred(task: InferenceExperimentSensor) -> Any:
@@ -136,19 +177,25 @@ def test_poke_mode_sleeps_until_the_start_then_returns_the_describe(
     assert describes(emulator) <= 6  # 0.2 s polling for 2.5 s would take about 13
 
 
-def test_reschedule_mode_reschedules_to_the_boundary(emulator: EmulatorServer, experiment: Callable[..., str]) -> None:
-    experiment(start_in=1, end_in=5)
-    result, delays = run_rescheduled(sensor(target="completed", mode="reschedule"))
+def test_reschedule_mode_reschedules_to_the_boundary(
+    emulator: EmulatorServer, sm: Any, experiment: Callable[..., str]
+) -> None:
+    experiment(start_in=1, end_in=6)
+    result, dates = run_rescheduled(sensor(target="completed", mode="reschedule"))
     assert result["Status"] == "Completed"
-    assert delays[0] > 2  # the first try reschedules straight to the end time, not 0.2 s later
-    assert describes(emulator) <= 3
+    assert describes(emulator) <= 3  # 0.2 s polling for 6 s would take about 30
+    # The first try reschedules straight to the scheduled end, not poke_interval (0.2 s) later:
+    # compared with the schedule itself, so a slow machine cannot make this pass or fail.
+    end = sm.describe_inference_experiment(Name="exp")["Schedule"]["EndTime"]
+    assert abs((dates[0] - end).total_seconds()) < 0.5
 
 
 def test_deferrable_mode_defers_and_resumes_from_the_event(
     emulator: EmulatorServer, experiment: Callable[..., str]
 ) -> None:
-    # the first aiobotocore client loads the SageMaker model, which takes seconds on a slow machine
-    experiment(start_in=4, end_in=6)
+    # the first aiobotocore client loads the SageMaker model, which takes seconds on a slow machine:
+    # a wide Running window (4 s to 10 s) so that the trigger's first Describe cannot miss it
+    experiment(start_in=4, end_in=10)
     running = run_deferred(sensor(target="running", deferrable=True))
     assert running["Status"] == "Running"
     completed = run_deferred(sensor(target="completed", deferrable=True))
@@ -157,8 +204,8 @@ def test_deferrable_mode_defers_and_resumes_from_the_event(
 
 
 def test_deferrable_does_not_defer_when_already_there(emulator: EmulatorServer, experiment: Callable[..., str]) -> None:
-    experiment(start_in=0, end_in=3600)
-    time.sleep(1.2)
+    running_now(emulator, experiment, end_in=3600)
+    # execute() returns instead of raising TaskDeferred
     assert sensor(target="running", deferrable=True).execute({})["Status"] == "Running"
 
 
@@ -166,13 +213,30 @@ def test_deferrable_does_not_defer_when_already_there(emulator: EmulatorServer, 
 def test_extended_end_time_is_honoured_in_every_mode(
     mode: str, emulator: EmulatorServer, sm: Any, experiment: Callable[..., str]
 ) -> None:
-    experiment(start_in=0, end_in=2)
-    time.sleep(1.2)  # Running
-    new_end = dt.datetime.now(dt.timezone.utc) + dt.timedelta(seconds=3)
-    sm.update_inference_experiment(Name="exp", Schedule={"EndTime": new_end})
-    task = sensor(target="completed", mode="reschedule" if mode == "reschedule" else "poke", max_sleep=0.5)
+    running_now(emulator, experiment, end_in=6)
+    original_end = sm.describe_inference_experiment(Name="exp")["Schedule"]["EndTime"]
+    new_end = original_end + dt.timedelta(seconds=2)
+    emulator.reset_stats()
+
+    def extend_once_the_sensor_has_read_the_schedule() -> None:
+        wait_until(lambda: describes(emulator) >= 1, "the sensor's first Describe")
+        time.sleep(0.2)  # the count is taken as the request arrives: let its response go out first
+        sm.update_inference_experiment(Name="exp", Schedule={"EndTime": new_end})
+        # otherwise the sensor never waited on the original schedule and the test proves nothing
+        assert dt.datetime.now(dt.timezone.utc) < original_end, "the update landed after the original end"
+
+    # No max_sleep: the sensor sleeps to the end it read, wakes to find the experiment still
+    # Running, and must re-read the schedule instead of failing or returning early.
+    task = sensor(target="completed", mode="reschedule" if mode == "reschedule" else "poke")
     task.deferrable = mode == "deferrable"
-    result = run_deferred(task) if mode == "deferrable" else run_rescheduled(task)[0]
+    extender = Background(extend_once_the_sensor_has_read_the_schedule)
+    if mode == "deferrable":
+        result = run_deferred(task)
+    else:
+        result, dates = run_rescheduled(task)
+        if mode == "reschedule":  # the first try saw the original end and rescheduled to it
+            assert abs((dates[0] - original_end).total_seconds()) < 0.5
+    extender.join()
     assert result["Status"] == "Completed"
     assert dt.datetime.now(dt.timezone.utc) >= new_end
 
@@ -182,8 +246,7 @@ def test_extended_end_time_is_honoured_in_every_mode(
 def test_cancelled_fails_with_the_status_reason(
     mode: str, emulator: EmulatorServer, sm: Any, experiment: Callable[..., str]
 ) -> None:
-    experiment(start_in=0, end_in=3600)
-    time.sleep(1.2)
+    running_now(emulator, experiment, end_in=3600)
     sm.stop_inference_experiment(
         Name="exp",
         ModelVariantActions={"AllTraffic": "Retain", "shadow": "Remove"},
@@ -199,30 +262,32 @@ def test_cancelled_fails_with_the_status_reason(
 def test_stop_while_waiting_is_noticed_within_max_sleep(
     emulator: EmulatorServer, sm: Any, experiment: Callable[..., str]
 ) -> None:
-    experiment(start_in=0, end_in=3600)
-    time.sleep(1.2)
+    running_now(emulator, experiment, end_in=3600)
+    emulator.reset_stats()
+    stopped_at: list[float] = []
 
-    def stop_soon() -> None:
-        time.sleep(1)
+    def stop_while_the_sensor_sleeps() -> None:
+        wait_until(lambda: describes(emulator) >= 1, "the sensor's first Describe")
+        time.sleep(0.2)  # the sensor has its answer (Running until an hour from now) and sleeps
         sm.stop_inference_experiment(Name="exp", ModelVariantActions={"AllTraffic": "Retain", "shadow": "Remove"})
+        stopped_at.append(time.monotonic())
 
-    import threading
-
-    stopper = threading.Thread(target=stop_soon)
-    stopper.start()
-    started = time.monotonic()
+    stopper = Background(stop_while_the_sensor_sleeps)
     result = sensor(target="completed", max_sleep=1).execute({})
+    returned_at = time.monotonic()
     stopper.join()
     assert result["Status"] == "Completed"
-    assert time.monotonic() - started < 4
+    # noticed within max_sleep (1 s) plus slack for a loaded machine; without max_sleep the
+    # sensor would sleep toward the scheduled end an hour away
+    assert returned_at - stopped_at[0] < 1 + 4
 
 
 @pytest.mark.parametrize("mode", ["poke", "reschedule", "deferrable"])
 def test_past_the_target_fails_unless_accepted(
-    mode: str, emulator: EmulatorServer, experiment: Callable[..., str]
+    mode: str, emulator: EmulatorServer, sm: Any, experiment: Callable[..., str]
 ) -> None:
-    experiment(start_in=0, end_in=0.8)
-    time.sleep(1.5)  # Completed
+    running_now(emulator, experiment, end_in=0.5)
+    wait_until(lambda: status_of(sm) == "Completed", "the experiment to complete")
     kwargs: dict[str, Any] = {"target": "running", "mode": "reschedule" if mode == "reschedule" else "poke"}
     strict = sensor(**kwargs)
     strict.deferrable = mode == "deferrable"
@@ -250,7 +315,8 @@ def test_timeout_is_honoured_in_every_mode(mode: str, emulator: EmulatorServer, 
     started = time.monotonic()
     with pytest.raises(AirflowSensorTimeout, match="Running"):
         run_deferred(task) if mode == "deferrable" else run_rescheduled(task)
-    assert time.monotonic() - started < 4
+    # the start is an hour away: generous for aiobotocore's start-up on a loaded machine
+    assert time.monotonic() - started < 10
 
 
 def test_soft_fail_skips_on_timeout(emulator: EmulatorServer, experiment: Callable[..., str]) -> None:

@@ -36,6 +36,28 @@ def describes(emulator: EmulatorServer) -> int:
     return emulator.stats().get("DescribeInferenceExperiment", 0)
 
 
+async def until(condition: Callable[[], bool], what: str, timeout: float = 30) -> None:
+    """Poll ``condition`` (bounded) instead of sleeping a fixed time."""
+    give_up = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > give_up:
+            raise AssertionError(f"gave up after {timeout} s waiting for {what}")
+        await asyncio.sleep(0.05)
+
+
+async def warm_up() -> None:
+    """Open this event loop's pooled client: the first aiobotocore client takes seconds on a slow machine."""
+    event = await first_event(InferenceExperimentTrigger("warm-up", ["Running"], poke_interval=0.2))
+    assert event["error_code"] == "ResourceNotFound"
+
+
+async def until_waiting(emulator: EmulatorServer, task: asyncio.Future[Any]) -> None:
+    """Return once the trigger has had the answer to its first Describe and is waiting."""
+    await until(lambda: describes(emulator) >= 1, "the trigger's first Describe")
+    await asyncio.sleep(0.2)  # the count is taken as the request arrives: let the response go out
+    assert not task.done(), "the trigger ended before the change it should wait for"
+
+
 def restore(trigger: InferenceExperimentTrigger) -> InferenceExperimentTrigger:
     classpath, kwargs = trigger.serialize()
     module, _, name = classpath.rpartition(".")
@@ -80,7 +102,7 @@ def test_serialize_carries_every_setting() -> None:
 async def test_waits_for_running_then_completed_with_few_describes(
     emulator: EmulatorServer, experiment: Callable[..., str]
 ) -> None:
-    experiment(start_in=2, end_in=4)
+    experiment(start_in=2, end_in=8)  # a wide Running window, whatever aiobotocore's start-up costs
     running = await first_event(InferenceExperimentTrigger("exp", ["Running"], poke_interval=0.2))
     assert running["status"] == "success"
     assert running["experiment_name"] == "exp"
@@ -107,10 +129,11 @@ async def test_missing_experiment_is_an_error_event_with_the_code(emulator: Emul
 async def test_cancel_while_waiting_is_an_error_event_with_the_reason(
     emulator: EmulatorServer, sm: Any, experiment: Callable[..., str]
 ) -> None:
-    experiment(start_in=0, end_in=3600)
+    emulator.configure(transition_seconds=0)
+    experiment(start_in=0, end_in=3600)  # Running at once
     trigger = InferenceExperimentTrigger("exp", ["Completed"], poke_interval=0.2, max_sleep=1)
     task = asyncio.ensure_future(first_event(trigger))
-    await asyncio.sleep(1.2)
+    await until_waiting(emulator, task)
     sm.stop_inference_experiment(
         Name="exp",
         ModelVariantActions={"AllTraffic": "Retain", "shadow": "Remove"},
@@ -131,38 +154,49 @@ async def test_cancel_while_waiting_is_an_error_event_with_the_reason(
 async def test_shortened_end_time_is_noticed_within_max_sleep(
     emulator: EmulatorServer, sm: Any, experiment: Callable[..., str]
 ) -> None:
-    experiment(start_in=0, end_in=3600)
+    emulator.configure(transition_seconds=0)
+    experiment(start_in=0, end_in=3600)  # Running at once
     trigger = InferenceExperimentTrigger("exp", ["Completed"], poke_interval=0.2, max_sleep=1)
     task = asyncio.ensure_future(first_event(trigger))
-    await asyncio.sleep(1.5)  # Running by now
+    await until_waiting(emulator, task)  # it read an end an hour away
     new_end = dt.datetime.now(dt.timezone.utc) + dt.timedelta(seconds=1)
     sm.update_inference_experiment(Name="exp", Schedule={"EndTime": new_end})
-    event = await asyncio.wait_for(task, 5)
+    event = await asyncio.wait_for(task, 30)
     assert event["status"] == "success"
-    assert dt.datetime.now(dt.timezone.utc) - new_end < dt.timedelta(seconds=1 + 0.5)
+    assert event["experiment"]["Status"] == "Completed"
+    # noticed within max_sleep (1 s) of the new end, plus slack for a loaded machine; a trigger
+    # that kept the end it first read would sleep for an hour
+    assert dt.datetime.now(dt.timezone.utc) - new_end < dt.timedelta(seconds=1 + 4)
 
 
 async def test_deadline_gives_a_timeout_event(emulator: EmulatorServer, experiment: Callable[..., str]) -> None:
+    await warm_up()  # so that the client's start-up does not eat into the deadline
     experiment(start_in=3600, end_in=7200)
-    started = time.monotonic()
-    event = await first_event(
-        InferenceExperimentTrigger("exp", ["Running"], poke_interval=0.2, deadline=time.time() + 1)
-    )
+    emulator.reset_stats()
+    deadline = time.time() + 2
+    event = await first_event(InferenceExperimentTrigger("exp", ["Running"], poke_interval=0.2, deadline=deadline))
     assert event["status"] == "timeout"
     assert event["experiment"]["Status"] == "Created"
     assert "Running" in event["message"]
-    assert time.monotonic() - started < 3
-    assert describes(emulator) == 2  # one before sleeping until the deadline, one at it
+    assert time.time() < deadline + 10  # not at the start, an hour away
+    # one Describe before sleeping until the deadline and one at it (a third if the wake-up
+    # lands a hair before the wall-clock deadline); 0.2 s polling would take about 10
+    assert 1 <= describes(emulator) <= 3
 
 
 async def test_restored_mid_wait_ends_with_the_same_outcome(
     emulator: EmulatorServer, experiment: Callable[..., str]
 ) -> None:
+    await warm_up()  # so that the first Describe comes well before the end
     experiment(start_in=1.5, end_in=3)
-    original = InferenceExperimentTrigger("exp", ["Completed"], poke_interval=0.2, deadline=time.time() + 20)
-    # the triggerer restarts while the trigger sleeps
-    with contextlib.suppress(asyncio.TimeoutError):
-        await first_event(original, timeout=0.5)
+    emulator.reset_stats()
+    original = InferenceExperimentTrigger("exp", ["Completed"], poke_interval=0.2, deadline=time.time() + 30)
+    # the triggerer restarts while the trigger sleeps (after its first Describe)
+    sleeping = asyncio.ensure_future(first_event(original))
+    await until_waiting(emulator, sleeping)
+    sleeping.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await sleeping
     event = await first_event(restore(original))
     assert event["status"] == "success"
     assert event["experiment"]["Status"] == "Completed"
@@ -177,7 +211,7 @@ async def test_throttling_that_escapes_botocore_is_retried_with_backoff(
     )
     trigger = InferenceExperimentTrigger("exp", ["Running"], poke_interval=0.2, max_attempts=1)
     task = asyncio.ensure_future(first_event(trigger))
-    await asyncio.sleep(1)
+    await until(lambda: emulator.fault_stats().get("DescribeInferenceExperiment", 0) >= 1, "a throttled Describe")
     emulator.configure(fault_rate=0.0)
     event = await task
     assert event["status"] == "success"
