@@ -22,6 +22,7 @@ from airflow_provider_shadowtest.experiment.shapecheck import (
     check,
     render_path,
 )
+from airflow_provider_shadowtest.jsonsafe import to_utc_iso
 
 __all__ = [
     "check_operation",
@@ -151,15 +152,11 @@ def _check_schedule(schedule: Any, problems: list[Problem]) -> None:
         return  # a missing or malformed time: nothing to compare (the shape check reports it)
     path: Path = ("Schedule", "EndTime")
     if end <= start:
-        problems.append((path, f"must be after the start time {_iso(start)}, got {_iso(end)}"))
+        problems.append((path, f"must be after the start time {to_utc_iso(start)}, got {to_utc_iso(end)}"))
     elif end - start > MAX_DURATION:
         problems.append(
             (path, f"must be at most {MAX_DURATION.days} days after the start time, got {_days(end - start)}")
         )
-
-
-def _iso(value: Any) -> str:
-    return str(value.isoformat().replace("+00:00", "Z"))
 
 
 def _days(delta: Any) -> str:

@@ -29,6 +29,8 @@ from airflow_provider_shadowtest.exceptions import (
     WaitTimeout,
 )
 from airflow_provider_shadowtest.experiment import lifecycle
+from airflow_provider_shadowtest.experiment.schedule import parse_datetime
+from airflow_provider_shadowtest.jsonsafe import to_utc_iso
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
@@ -123,7 +125,7 @@ def plan_wait(
             status,
             message=(
                 f"Inference experiment {described.get('Name', '')!r} did not reach "
-                f"{awaited} before the deadline {_iso(end)}; it is {status}"
+                f"{awaited} before the deadline {to_utc_iso(end)}; it is {status}"
             ),
             status_reason=status_reason,
         )
@@ -131,7 +133,7 @@ def plan_wait(
     boundary = lifecycle.boundary_for(wanted, status, _schedule(described.get("Schedule")))
     if boundary is not None and boundary > current:
         seconds = (boundary - current).total_seconds()
-        why = f"{status}; {awaited} cannot come before {_iso(boundary)}"
+        why = f"{status}; {awaited} cannot come before {to_utc_iso(boundary)}"
     else:
         boundary = None
         seconds = poke_interval
@@ -163,22 +165,15 @@ def _schedule(value: Any) -> dict[str, Any] | None:
 
 
 def _parse_time(raw: Any) -> Any:
-    if isinstance(raw, str):
-        try:
-            return dt.datetime.fromisoformat(raw.replace("Z", "+00:00"))
-        except ValueError:
-            return raw
-    if isinstance(raw, (int, float)) and not isinstance(raw, bool):
-        return dt.datetime.fromtimestamp(raw, tz=dt.timezone.utc)
-    return raw
+    """A schedule time as datetime, ISO string or epoch seconds; anything else is left as it is."""
+    try:
+        return parse_datetime(raw, epoch_seconds=True)
+    except ValueError:
+        return raw
 
 
 def _aware(value: dt.datetime) -> dt.datetime:
     return value if value.tzinfo else value.replace(tzinfo=dt.timezone.utc)
-
-
-def _iso(value: dt.datetime) -> str:
-    return value.astimezone(dt.timezone.utc).isoformat().replace("+00:00", "Z")
 
 
 def event_error(event: Mapping[str, Any]) -> ShadowTestError:

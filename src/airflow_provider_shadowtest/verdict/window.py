@@ -5,6 +5,8 @@ from __future__ import annotations
 import datetime as dt
 from typing import TYPE_CHECKING, Any
 
+from airflow_provider_shadowtest.experiment.schedule import parse_datetime
+
 if TYPE_CHECKING:
     from collections.abc import Mapping
 
@@ -18,20 +20,12 @@ def parse_time(field: str, value: Any) -> dt.datetime | None:
     """
     if value is None or (isinstance(value, str) and not value.strip()):
         return None
-    if isinstance(value, str):
-        text = value.strip()
-        if text.endswith(("Z", "z")):
-            text = text[:-1] + "+00:00"
-        try:
-            value = dt.datetime.fromisoformat(text)
-        except ValueError:
-            raise ValueError(f"{field}: {value!r} is not an ISO-8601 time") from None
-    if not isinstance(value, dt.datetime):
+    if isinstance(value, dt.date) and not isinstance(value, dt.datetime):
         raise ValueError(f"{field}: expected a datetime or an ISO-8601 string, got {value!r}")
-    moment: dt.datetime = value
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=dt.timezone.utc)
-    return moment.astimezone(dt.timezone.utc)
+    try:
+        return parse_datetime(value)
+    except ValueError as err:
+        raise ValueError(f"{field}: {err}") from None
 
 
 def resolve_window(
