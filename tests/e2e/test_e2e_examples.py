@@ -11,7 +11,15 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 import pytest
-from scripts._demo_support import DagsTest, Emulator, Pipeline, airflow_env, prepare_homes, production_model
+from scripts._demo_support import (
+    PRODUCTION_PROFILE,
+    DagsTest,
+    Emulator,
+    Pipeline,
+    airflow_env,
+    prepare_homes,
+    production_model,
+)
 from scripts._demo_support import task_states as read_task_states
 from scripts._demo_support import xcom as read_xcom
 
@@ -30,11 +38,7 @@ def test_retrain_and_minimal_examples_run_green(tmp_path: Path) -> None:
     runs: dict[str, DagsTest] = {}
     try:
         sagemaker = emulator.client()
-        create_model(
-            sagemaker,
-            RETRAIN.production_model,
-            tags={"shadowtest:latency-ms": "40", "shadowtest:latency-spread": "0.05", "shadowtest:rps": "20"},
-        )
+        create_model(sagemaker, RETRAIN.production_model, tags=PRODUCTION_PROFILE)
         create_endpoint(sagemaker, RETRAIN.endpoint, RETRAIN.production_model)
         create_endpoint(sagemaker, "e2e-minimal", "e2e-minimal-prod")
         create_model(sagemaker, "e2e-minimal-candidate")
