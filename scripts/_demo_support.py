@@ -41,7 +41,8 @@ CREDENTIALS = {"aws_access_key_id": "testing", "aws_secret_access_key": "testing
 #: Traffic profiles (model tags read by the emulator). A narrow latency spread keeps percentiles of
 #: a short window stable, so "better" and "worse" are decided by the profile and not by chance.
 PRODUCTION_PROFILE = {
-    "shadowtest:rps": "20",
+    # Plenty of traffic: even a window shortened by a slow machine has enough shadow requests.
+    "shadowtest:rps": "40",
     "shadowtest:latency-ms": "40",
     "shadowtest:latency-spread": "0.05",
     "shadowtest:error-rate": "0.2%",

@@ -21,7 +21,7 @@ SCRIPT = Path(__file__).resolve().parents[2] / "scripts" / "prodlike_run.py"
 @pytest.mark.timeout(480)
 def test_run_survives_a_killed_triggerer_and_promotes(tmp_path: Path) -> None:
     done = subprocess.run(
-        [sys.executable, str(SCRIPT), "--workdir", str(tmp_path), "--observation-seconds", "20"],
+        [sys.executable, str(SCRIPT), "--workdir", str(tmp_path), "--observation-seconds", "40"],
         capture_output=True,
         text=True,
         timeout=450,
