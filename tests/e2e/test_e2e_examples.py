@@ -11,6 +11,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 import pytest
+
+from airflow_provider_shadowtest.testing import create_endpoint, create_model
 from scripts._demo_support import (
     PRODUCTION_PROFILE,
     DagsTest,
@@ -22,8 +24,6 @@ from scripts._demo_support import (
 )
 from scripts._demo_support import task_states as read_task_states
 from scripts._demo_support import xcom as read_xcom
-
-from airflow_provider_shadowtest.testing import create_endpoint, create_model
 
 if TYPE_CHECKING:
     from pathlib import Path

@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 import pytest
+
 from scripts._demo_support import (
     DagsTest,
     Emulator,
