@@ -5,6 +5,13 @@ Airflow 3.1+ is required; the names below are where each piece lives there.
 
 from __future__ import annotations
 
+# The metaclass that fills operator arguments from ``default_args`` and lets ``partial()`` and
+# ``expand()`` accept them: a cooperative mixin that declares operator arguments needs it. The
+# Task SDK defines it (Airflow 2 did in ``airflow.models.baseoperator``).
+from airflow.sdk.bases.operator import BaseOperatorMeta
+
+__all__ = ["BaseOperatorMeta", "default_deferrable"]
+
 
 def default_deferrable() -> bool:
     """Return ``[operators] default_deferrable`` (False when unset).

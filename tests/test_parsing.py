@@ -14,8 +14,18 @@ UTC = dt.timezone.utc
 
 @pytest.mark.parametrize(
     ("value", "expected"),
-    [(True, True), (False, False), (1, True), (0, False), ("true", True), (" FALSE ", False), ("yes", True),
-     ("off", False), ("1", True), ("", False)],
+    [
+        (True, True),
+        (False, False),
+        (1, True),
+        (0, False),
+        ("true", True),
+        (" FALSE ", False),
+        ("yes", True),
+        ("off", False),
+        ("1", True),
+        ("", False),
+    ],
 )
 def test_parse_bool_reads_what_templates_render(value: Any, expected: bool) -> None:
     assert parse_bool("promote", value) is expected

@@ -10,9 +10,9 @@ from typing import TYPE_CHECKING, Any
 from airflow_provider_shadowtest.exceptions import InvalidExperimentRequest
 from airflow_provider_shadowtest.experiment import service_model
 from airflow_provider_shadowtest.experiment.schedule import normalize_schedule
-from airflow_provider_shadowtest.parsing import describe_value, parse_datetime, parse_literal
 from airflow_provider_shadowtest.experiment.shapecheck import render_path, snake_case
 from airflow_provider_shadowtest.experiment.validate import check_operation
+from airflow_provider_shadowtest.parsing import describe_value, parse_datetime, parse_literal
 
 if TYPE_CHECKING:
     from airflow_provider_shadowtest.experiment.service_model import Shape
