@@ -64,12 +64,6 @@ def register_source(name: str, source: SampleSource, lister: MetricLister | None
         _listers[name] = lister
 
 
-def unregister_source(name: str) -> None:
-    """Remove the source registered under ``name`` (no error if there is none)."""
-    _sources.pop(name, None)
-    _listers.pop(name, None)
-
-
 def install() -> None:
     """Patch moto's CloudWatch with percentiles, aligned periods and exact matching; idempotent."""
     from moto.cloudwatch import models, responses
