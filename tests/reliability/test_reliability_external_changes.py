@@ -108,7 +108,7 @@ def _sensor(target: str) -> InferenceExperimentSensor:
         mode="poke",
         deferrable=False,
         poke_interval=POLL_SECONDS,
-        max_sleep=POLL_SECONDS,
+        max_sleep_seconds=POLL_SECONDS,
         timeout=60,
         aws_conn_id=None,
     )

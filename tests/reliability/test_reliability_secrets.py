@@ -49,7 +49,7 @@ DAG_FILE = textwrap.dedent(
     from airflow_provider_shadowtest.sensors.inference_experiment import InferenceExperimentSensor
 
     CONN = {{"aws_conn_id": "{CONN_ID}"}}
-    FAST = {{"poll_interval_seconds": 0.2, "timeout_seconds": 60, **CONN}}
+    FAST = {{"poke_interval": 0.2, "settle_timeout_seconds": 60, **CONN}}
     INFRA = {{
         "InfrastructureType": "RealTimeInference",
         "RealTimeInferenceConfig": {{"InstanceType": "ml.m5.xlarge", "InstanceCount": 1}},
@@ -85,7 +85,7 @@ DAG_FILE = textwrap.dedent(
             target="running",
             mode="poke",
             poke_interval=0.2,
-            max_sleep=0.5,
+            max_sleep_seconds=0.5,
             timeout=60,
             deferrable=False,
             **CONN,
@@ -95,7 +95,6 @@ DAG_FILE = textwrap.dedent(
             experiment_name="{{{{ params.name }}}}",
             reason="secrets test done",
             wait_for_completion=True,
-            poke_interval=0.2,
             **FAST,
         )
         create >> start >> wait >> stop

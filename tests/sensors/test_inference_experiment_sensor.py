@@ -143,7 +143,7 @@ def test_targets_resolve_and_unknown_ones_are_rejected() -> None:
     assert sensor(target={"Completed", "Cancelled"}).target_statuses == ["Cancelled", "Completed"]
     with pytest.raises(ValueError, match="Finished"):
         sensor(target="Finished")
-    with pytest.raises(ValueError, match="^max_sleep_seconds: must be positive"):
+    with pytest.raises(ValueError, match=r"^max_sleep_seconds: must be positive"):
         sensor(max_sleep_seconds=0)
 
 
@@ -223,7 +223,8 @@ def test_deferrable_execute_defers_to_the_trigger_before_the_boundary(
     trigger = deferred.trigger
     assert isinstance(trigger, InferenceExperimentTrigger)
     assert deferred.method_name == "execute_complete"
-    assert deferred.timeout is not None and deferred.timeout >= dt.timedelta(seconds=600)
+    assert deferred.timeout is not None
+    assert deferred.timeout >= dt.timedelta(seconds=600)
     assert (trigger.experiment_name, trigger.target_statuses) == ("exp", ["Running"])
     assert (trigger.poke_interval, trigger.max_sleep_seconds) == (0.2, 120)
     assert trigger.deadline_epoch_seconds == pytest.approx(started + 600, abs=10)
