@@ -103,8 +103,10 @@ def test_cancelled_fails_with_its_status_reason() -> None:
     assert decision.action == "fail"
     error = decision.error("exp")
     assert isinstance(error, ExperimentStateError)
-    assert "Cancelled" in str(error)
-    assert "stopped by the on-call engineer" in str(error)
+    assert str(error) == (
+        "Inference experiment 'exp' is Cancelled: it was cancelled while waiting for Completed. "
+        "StatusReason: stopped by the on-call engineer"
+    )
 
 
 def test_cancelled_fails_even_when_past_target_is_accepted() -> None:
@@ -119,8 +121,9 @@ def test_cancelled_is_fine_when_awaited() -> None:
 def test_past_the_target_fails_by_default_and_is_configurable() -> None:
     decision = plan(described("Completed"), RUNNING)
     assert decision.action == "fail"
-    assert "already completed" in str(decision.error("exp"))
-    assert "Running" in str(decision.error("exp"))
+    assert str(decision.error("exp")) == (
+        "Inference experiment 'exp' is Completed: it has already completed while waiting for Running."
+    )
     assert plan(described("Completed"), RUNNING, fail_when_past_target=False).action == "done"
     assert plan(described("Running"), frozenset({"Created"})).action == "fail"
 
@@ -129,7 +132,7 @@ def test_deadline_passed_is_a_timeout_and_caps_the_sleep() -> None:
     timed_out = plan(described("Created"), RUNNING, deadline=NOW)
     assert timed_out.action == "timeout"
     assert isinstance(timed_out.error("exp"), WaitTimeout)
-    assert "Running" in timed_out.message
+    assert timed_out.message == "did not reach Running before the deadline 2030-01-06T12:00:00Z; it is Created"
     capped = plan(described("Created"), RUNNING, deadline=NOW + dt.timedelta(seconds=12))
     assert (capped.action, capped.seconds) == ("sleep", 12)
 

@@ -188,7 +188,9 @@ def test_missing_experiment_raises_not_found(hook: InferenceExperimentHook, cloc
 def test_timeout(hook: InferenceExperimentHook, clock: time_machine.Traveller) -> None:
     create(hook, start_h=5, end_h=10)
     sleeper = Sleeper(clock)
-    with pytest.raises(WaitTimeout, match="Running"):
+    with pytest.raises(
+        WaitTimeout, match=r"^Inference experiment 'exp': did not reach Running before the deadline .*; it is Created$"
+    ):
         wait(hook, sleeper, "Running", timeout_seconds=HOUR)
     assert sum(sleeper.sleeps) == HOUR  # slept up to the deadline, not to the start
 
@@ -220,7 +222,9 @@ def test_throttling_backs_off_then_succeeds() -> None:
 def test_throttling_gives_up_after_a_bounded_number_of_rounds() -> None:
     sleeps: list[float] = []
     fake = cast("InferenceExperimentHook", ThrottledHook(100))
-    with pytest.raises(InferenceExperimentApiError, match="ThrottlingException"):
+    with pytest.raises(
+        InferenceExperimentApiError, match=r"^AWS error ThrottlingException during Describe: Rate exceeded$"
+    ):
         waiter.wait(
             fake, "exp", WaitPolicy(frozenset({"Running"}), poke_interval=1, max_sleep_seconds=60), sleep=sleeps.append
         )

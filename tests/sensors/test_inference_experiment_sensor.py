@@ -141,7 +141,7 @@ def test_targets_resolve_and_unknown_ones_are_rejected() -> None:
     assert sensor(target="running").target_statuses == ["Running"]
     assert sensor(target="COMPLETED").target_statuses == ["Completed"]
     assert sensor(target={"Completed", "Cancelled"}).target_statuses == ["Cancelled", "Completed"]
-    with pytest.raises(ValueError, match="Finished"):
+    with pytest.raises(ValueError, match=r"^target: unknown status \['Finished'\]"):
         sensor(target="Finished")
     with pytest.raises(ValueError, match=r"^max_sleep_seconds: must be positive"):
         sensor(max_sleep_seconds=0)
@@ -360,18 +360,20 @@ def test_execute_complete_rebuilds_everything_from_the_event() -> None:
     task = sensor()
     experiment = {"Status": "Running", "Schedule": {"StartTime": "2030-01-06T12:00:00Z"}}
     assert task.execute_complete({}, {"status": "success", "experiment": experiment}) == experiment
-    with pytest.raises(AirflowSensorTimeout, match="deadline"):
-        task.execute_complete({}, {"status": "timeout", "message": "past the deadline"})
-    with pytest.raises(AirflowFailException, match="Cancelled"):
+    with pytest.raises(AirflowSensorTimeout, match=r"^Inference experiment 'exp': past the deadline$"):
+        task.execute_complete({}, {"status": "timeout", "experiment_name": "exp", "message": "past the deadline"})
+    cancelled = {**experiment, "Status": "Cancelled", "StatusReason": "stopped by on-call"}
+    event = {"status": "error", "experiment_name": "exp", "error_code": None, "experiment": cancelled}
+    with pytest.raises(AirflowFailException, match=r"^Inference experiment 'exp' is Cancelled: it was cancelled"):
+        task.execute_complete({}, {**event, "message": "it was cancelled while waiting for Running"})
+    not_found = r"^Inference experiment 'exp' does not exist \(deleted, or never created\): ResourceNotFound: gone$"
+    with pytest.raises(AirflowFailException, match=not_found):
         task.execute_complete(
-            {}, {"status": "error", "message": "is Cancelled", "error_code": None, "experiment": experiment}
+            {}, {"status": "error", "message": "gone", "error_code": "ResourceNotFound", "experiment": None}
         )
-    with pytest.raises(AirflowFailException, match="does not exist"):
+    denied = r"^AWS error AccessDenied during DescribeInferenceExperiment: no$"
+    with pytest.raises(AirflowException, match=denied) as retriable:
         task.execute_complete(
-            {}, {"status": "error", "message": "x", "error_code": "ResourceNotFound", "experiment": None}
-        )
-    with pytest.raises(AirflowException, match="AccessDenied") as retriable:
-        task.execute_complete(
-            {}, {"status": "error", "message": "AccessDenied: no", "error_code": "AccessDenied", "experiment": None}
+            {}, {"status": "error", "message": "no", "error_code": "AccessDenied", "experiment": None}
         )
     assert not isinstance(retriable.value, AirflowFailException)
