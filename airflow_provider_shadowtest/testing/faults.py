@@ -72,4 +72,3 @@ def drop_error(url: str) -> Exception:
 
 INJECTOR = FaultInjector()
 on_change(INJECTOR.reseed)
-
