@@ -4,7 +4,7 @@ Two waits per schedule duration, each against its own emulator server (so each s
 count is that wait's alone), all run concurrently:
 
 - the sensor's logic: ``InferenceExperimentTrigger`` for Running, then for Completed (the same
-  planner drives the poke and reschedule modes through ``wait_for_status``);
+  ``WaitMachine`` drives the poke and reschedule modes through ``hooks.waiter``);
 - fixed-interval polling: Describe every ``poke_interval`` until Running, then until Completed.
 
 Prints both counts and their ratio for each duration. The sensor's count stays flat as the
