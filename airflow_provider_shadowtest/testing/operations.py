@@ -338,8 +338,7 @@ def update(backend: Any, request: Mapping[str, Any]) -> dict[str, Any]:
         if request.get("ModelVariants") is not None or request.get("ShadowModeConfig") is not None:
             errors += _check_variants(backend, merged)
         raise_validation(errors)
-        before = (exp.start_time, exp.end_time, exp.model_variants, exp.shadow_mode_config, exp.description)
-        before += (exp.data_storage_config,)
+        before = _updatable_state(exp)
         exp.start_time, exp.end_time = start, end
         exp.model_variants = [dict(v) for v in merged["ModelVariants"]]
         exp.shadow_mode_config = dict(merged["ShadowModeConfig"])
@@ -347,12 +346,21 @@ def update(backend: Any, request: Mapping[str, Any]) -> dict[str, Any]:
             exp.description = request["Description"]
         if request.get("DataStorageConfig") is not None:
             exp.data_storage_config = request["DataStorageConfig"]
-        after = (exp.start_time, exp.end_time, exp.model_variants, exp.shadow_mode_config, exp.description)
-        after += (exp.data_storage_config,)
-        if after != before:  # CHOSEN: an update that changes nothing does not pass through Updating
+        if _updatable_state(exp) != before:  # CHOSEN: an update that changes nothing does not pass through Updating
             exp.last_modified_time = at
             exp.updating_until = at + transition()
     return {"InferenceExperimentArn": exp.arn}
+
+
+def _updatable_state(exp: Experiment) -> tuple[Any, ...]:
+    return (
+        exp.start_time,
+        exp.end_time,
+        exp.model_variants,
+        exp.shadow_mode_config,
+        exp.description,
+        exp.data_storage_config,
+    )
 
 
 def start(backend: Any, request: Mapping[str, Any]) -> dict[str, Any]:
