@@ -7,7 +7,7 @@ variant as its production variant and the old production variant is removed.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 from botocore.exceptions import ClientError
@@ -15,6 +15,9 @@ from botocore.exceptions import ClientError
 from airflow_provider_shadowtest.testing import shadow_test_request
 
 H = dt.timedelta(hours=1)
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
 
 
 def _create(sm: Any, name: str = "exp", **extra: Any) -> None:
@@ -109,7 +112,7 @@ def test_retain_keeps_both_and_the_endpoint_stays_in_service(sm: Any, endpoint: 
 
 
 @pytest.mark.parametrize(
-    ("actions", "desired", "needle"),
+    "case",
     [
         ({"AllTraffic": "Promote"}, None, "only the shadow variant can be promoted"),
         ({"AllTraffic": "Remove", "shadow": "Remove"}, None, "removed only when the shadow variant is promoted"),
@@ -120,8 +123,9 @@ def test_retain_keeps_both_and_the_endpoint_stays_in_service(sm: Any, endpoint: 
     ],
 )
 def test_contradictory_stop_requests_are_validation_errors(
-    sm: Any, endpoint: Any, clock: Any, actions: dict[str, str], desired: str | None, needle: str
+    sm: Any, endpoint: Any, clock: Any, case: tuple[dict[str, str], str | None, str]
 ) -> None:
+    actions, desired, needle = case
     _running(sm, endpoint, clock)
     before = _production(sm)
     extra: dict[str, Any] = {}
@@ -166,12 +170,13 @@ def test_running_accepts_a_sampling_change_that_repeats_the_variant_names(sm: An
 def test_transitional_statuses_refuse_every_change(sm: Any, endpoint: Any, clock: Any) -> None:
     endpoint()
     _create(sm)
-    for call in (
+    calls: list[Callable[[], Any]] = [
         lambda: sm.start_inference_experiment(Name="exp"),
         lambda: sm.stop_inference_experiment(Name="exp", ModelVariantActions={"shadow": "Remove"}),
         lambda: sm.delete_inference_experiment(Name="exp"),
         lambda: sm.update_inference_experiment(Name="exp", Description="x"),
-    ):
+    ]
+    for call in calls:
         with pytest.raises(sm.exceptions.ConflictException) as err:
             call()
         assert "Creating" in err.value.response["Error"]["Message"]

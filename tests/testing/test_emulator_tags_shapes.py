@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 from botocore.exceptions import ClientError
 
 from airflow_provider_shadowtest.testing import shadow_test_request
 from tests.testing.helpers_emulator import assert_matches_output
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
 
 
 def _create(sm: Any, **extra: Any) -> str:
@@ -48,11 +51,12 @@ def test_tags_of_an_unknown_experiment_and_reserved_keys(sm: Any, endpoint: Any)
     endpoint()
     arn = _create(sm)
     missing = arn.replace("/exp", "/nope")
-    for call in (
+    calls: list[Callable[[], Any]] = [
         lambda: sm.list_tags(ResourceArn=missing),
         lambda: sm.add_tags(ResourceArn=missing, Tags=[{"Key": "a", "Value": "b"}]),
         lambda: sm.delete_tags(ResourceArn=missing, TagKeys=["a"]),
-    ):
+    ]
+    for call in calls:
         with pytest.raises(ClientError) as err:
             call()
         assert err.value.response["Error"]["Code"] == "ResourceNotFound"
