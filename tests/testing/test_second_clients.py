@@ -61,6 +61,12 @@ def server_url() -> Iterator[str]:
             process.stdout.close()
 
 
+@pytest.fixture(scope="module")
+def python() -> Path:
+    """The clients' interpreter; the first run ever builds their venv (network, about 15-60 s)."""
+    return client_python()
+
+
 @pytest.fixture
 def client_env(server_url: str) -> dict[str, str]:
     """Fresh emulator state; an environment with fake credentials and no user AWS config."""
@@ -88,12 +94,12 @@ def _run(command: list[str], env: dict[str, str], done: str) -> None:
     assert done in result.stdout, output
 
 
-def test_aws_cli_runs_the_documented_lifecycle(server_url: str, client_env: dict[str, str]) -> None:
-    python = client_python()
+def test_aws_cli_runs_the_documented_lifecycle(python: Path, server_url: str, client_env: dict[str, str]) -> None:
     _run(["bash", str(CLIENTS / "cli_lifecycle.sh"), str(python), server_url], client_env, "CLI LIFECYCLE OK")
 
 
-def test_sagemaker_core_runs_the_documented_lifecycle(server_url: str, client_env: dict[str, str]) -> None:
-    python = client_python()
+def test_sagemaker_core_runs_the_documented_lifecycle(
+    python: Path, server_url: str, client_env: dict[str, str]
+) -> None:
     env = dict(client_env, AWS_ENDPOINT_URL_SAGEMAKER=server_url)
     _run([str(python), str(CLIENTS / "sagemaker_core_lifecycle.py")], env, "SAGEMAKER-CORE LIFECYCLE OK")
