@@ -2,7 +2,9 @@
 
 Each function takes the backend and the request as the service model shapes it (timestamps
 naive UTC) and returns the response dict, or raises moto's SageMaker exceptions, which moto
-turns into the error responses SageMaker gives.
+turns into the error responses SageMaker gives. The rules are the emulator's own
+(:mod:`.rules`, :mod:`.model_check`), written from the AWS docs; nothing here imports the
+client's validation or lifecycle rules.
 """
 
 from __future__ import annotations

@@ -171,3 +171,30 @@ def test_the_table_covers_the_rules_it_claims() -> None:
     assert len(table) >= 5 + 8 * 8 + 4 * 4 + 2 + 2 + 9
     assert set(EXPECTED_DIFFERENCES) <= set(table)
     assert all(len(reason) > 40 for reason in EXPECTED_DIFFERENCES.values())
+
+
+def test_the_emulator_imports_no_client_rules() -> None:
+    """Only the service model (botocore's data) may be shared with the client's core."""
+    import ast
+    from pathlib import Path
+
+    import airflow_provider_shadowtest.testing as package
+
+    allowed = {"airflow_provider_shadowtest.experiment.service_model"}
+    offenders = []
+    for path in Path(package.__file__).parent.glob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.ImportFrom) and node.module == "airflow_provider_shadowtest.experiment":
+                modules = [f"{node.module}.{alias.name}" for alias in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.module:
+                modules = [node.module]
+            elif isinstance(node, ast.Import):
+                modules = [alias.name for alias in node.names]
+            else:
+                continue
+            offenders += [
+                f"{path.name}: {m}"
+                for m in modules
+                if m.startswith("airflow_provider_shadowtest.experiment") and m not in allowed
+            ]
+    assert offenders == []
