@@ -77,10 +77,11 @@ expect "$(aws sagemaker describe-inference-experiment --name "$EXP" --query Stat
 
 # 6. delete: the metadata goes, the endpoint stays
 aws sagemaker delete-inference-experiment --name "$EXP" --output text >/dev/null
-if aws sagemaker describe-inference-experiment --name "$EXP" >/dev/null 2>/tmp/cli-lifecycle-$$.err; then
+ERR="$(mktemp)"
+trap 'rm -f "$ERR"' EXIT
+if aws sagemaker describe-inference-experiment --name "$EXP" >/dev/null 2>"$ERR"; then
   fail "describe after delete succeeded"
 fi
-grep -q ResourceNotFound /tmp/cli-lifecycle-$$.err || fail "describe after delete: $(cat /tmp/cli-lifecycle-$$.err)"
-rm -f /tmp/cli-lifecycle-$$.err
+grep -q ResourceNotFound "$ERR" || fail "describe after delete: $(cat "$ERR")"
 expect "$(aws sagemaker describe-endpoint --endpoint-name "$EP" --query EndpointStatus --output text)" InService "endpoint after delete"
 echo "CLI LIFECYCLE OK"
