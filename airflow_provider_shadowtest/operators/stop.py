@@ -141,7 +141,7 @@ class StopInferenceExperimentOperator(InferenceExperimentWaitingOperator):
             described,
             promote=promote,
             model_variant_actions=self.model_variant_actions or None,
-            desired_state=self.desired_state or None,
+            desired_state=self.desired_state or lifecycle.COMPLETED,
             reason=self.reason or None,
             desired_model_variants=self.desired_model_variants or None,
         )

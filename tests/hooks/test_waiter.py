@@ -163,7 +163,11 @@ def test_external_stop_completes_the_wait_early(hook: InferenceExperimentHook, c
 
     def stop() -> None:
         hook.stop_inference_experiment(
-            {"Name": "exp", "ModelVariantActions": {"AllTraffic": "Retain", "shadow": "Remove"}}
+            {
+                "Name": "exp",
+                "ModelVariantActions": {"AllTraffic": "Retain", "shadow": "Remove"},
+                "DesiredState": "Completed",
+            }
         )
 
     result = wait(hook, Sleeper(clock, {1: stop}), "Completed", max_sleep_seconds=HOUR)

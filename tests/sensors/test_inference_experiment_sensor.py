@@ -299,7 +299,9 @@ def test_stop_while_waiting_is_noticed_within_max_sleep_seconds(
     def stop_while_the_sensor_sleeps() -> None:
         wait_until(lambda: describes(emulator) >= 1, "the sensor's first Describe")
         time.sleep(0.2)  # the sensor has its answer (Running until an hour from now) and sleeps
-        sm.stop_inference_experiment(Name="exp", ModelVariantActions={"AllTraffic": "Retain", "shadow": "Remove"})
+        sm.stop_inference_experiment(
+            Name="exp", ModelVariantActions={"AllTraffic": "Retain", "shadow": "Remove"}, DesiredState="Completed"
+        )
         stopped_at.append(time.monotonic())
 
     stopper = Background(stop_while_the_sensor_sleeps)
