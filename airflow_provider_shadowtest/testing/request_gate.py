@@ -122,7 +122,7 @@ def _check_json_body(service_name: str, shape: Any, raw: bytes) -> Rejection | N
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
         return Rejection(400, "SerializationException", f"Cannot read the request body: not UTF-8 ({exc.reason} at byte {exc.start}).")
-    if not text.strip():
+    if not text.strip(" \t\r\n"):  # JSON whitespace only
         body: Any = {}
     else:
         try:
