@@ -48,7 +48,7 @@ SampleSource = Callable[[str, str, str, str, datetime, datetime], Iterable[Sampl
 MetricLister = Callable[[str, str], Iterable[tuple[str, str, frozenset[tuple[str, str]]]]]
 
 #: Namespaces whose dimensions must match exactly, as real CloudWatch matches them.
-EXACT_DIMENSION_NAMESPACES = frozenset({"AWS/SageMaker"})
+EXACT_DIMENSION_NAMESPACES = frozenset({"AWS/SageMaker", "/aws/sagemaker/Endpoints"})
 
 _MAX_EXTENDED_STATISTICS = 10
 _MARKER = "_shadowtest_patched"

@@ -30,7 +30,9 @@ def clock() -> Iterator[time_machine.Traveller]:
 @pytest.fixture
 def cw(clock: time_machine.Traveller, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
     from airflow_provider_shadowtest.testing import mock_shadow_tests
+    from airflow_provider_shadowtest.testing.install import install
 
+    install()  # first, so the emulator's own metrics installation is not the one patched away below
     monkeypatch.setattr(metrics, "_state", metrics._State())
     window = TrafficWindow(
         endpoint_name="ep",
