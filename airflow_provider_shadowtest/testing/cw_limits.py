@@ -38,10 +38,7 @@ def period_problem(period_seconds: int, parameter: str = "Period") -> str | None
     """The error message for a period CloudWatch refuses, ``None`` for a valid one."""
     if period_seconds in SHORT_PERIODS_SECONDS or (period_seconds >= 60 and period_seconds % 60 == 0):
         return None
-    return (
-        f"The parameter {parameter} must be 1, 5, 10, 20, 30, 60 or a multiple of 60 seconds; "
-        f"got {period_seconds}."
-    )
+    return f"The parameter {parameter} must be 1, 5, 10, 20, 30, 60 or a multiple of 60 seconds; got {period_seconds}."
 
 
 def datapoints_problem(start: datetime, end: datetime, period_seconds: int) -> str | None:
@@ -91,7 +88,9 @@ def decode_token(token: str, fingerprint: str) -> int:
     return offset
 
 
-def paginate(results: list[dict[str, Any]], max_datapoints: int, offset: int) -> tuple[list[dict[str, Any]], int | None]:
+def paginate(
+    results: list[dict[str, Any]], max_datapoints: int, offset: int
+) -> tuple[list[dict[str, Any]], int | None]:
     """Cut a page of at most ``max_datapoints`` datapoints from ``results``, starting at ``offset``.
 
     Every result appears on every page (possibly without values); a result with values left

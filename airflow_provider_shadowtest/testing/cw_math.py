@@ -17,10 +17,12 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from datetime import datetime
-from typing import Union
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterable, Mapping
+    from datetime import datetime
 
 _TOKEN = re.compile(
     r"\s*(?:(?P<number>\d+(?:\.\d*)?(?:[eE][+-]?\d+)?|\.\d+)|(?P<name>[A-Za-z_][A-Za-z0-9_]*)"
@@ -40,7 +42,7 @@ class Series:
     points: Mapping[datetime, float]
 
 
-Value = Union[float, Series, list[Series]]
+Value = float | Series | list[Series]
 _AGGREGATES: dict[str, Callable[[list[float]], float]] = {
     "SUM": math.fsum,
     "AVG": lambda values: math.fsum(values) / len(values),
@@ -56,8 +58,7 @@ def evaluate(expression: str, series: Mapping[str, Series], metric_ids: Iterable
     :param metric_ids: the ids of the request's metric (``MetricStat``) queries, for ``METRICS()``.
     """
     parser = _Parser(expression, series, list(metric_ids))
-    value = parser.parse()
-    return value
+    return parser.parse()
 
 
 def referenced_ids(expression: str) -> set[str]:
@@ -189,7 +190,9 @@ class _Parser:
             ]
         aggregate = _AGGREGATES.get(function)
         if aggregate is None:
-            raise self.error(f"unsupported function {function}; the emulator has {', '.join([*_AGGREGATES, 'METRICS'])}")
+            raise self.error(
+                f"unsupported function {function}; the emulator has {', '.join([*_AGGREGATES, 'METRICS'])}"
+            )
         argument = self.additive()
         self.take(")")
         if isinstance(argument, list):
@@ -205,12 +208,12 @@ class _Parser:
         return argument
 
     def combine(self, op: str, left: Value, right: Value) -> Value:
-        if isinstance(left, list) or isinstance(right, list):
-            if isinstance(left, list) and isinstance(right, list):
+        if isinstance(left, list):
+            if isinstance(right, list):
                 raise self.error(f"cannot combine two arrays with {op!r}")
-            if isinstance(left, list):
-                return [self.series_op(op, s, right) for s in left]  # type: ignore[arg-type]
-            return [self.series_op(op, left, s) for s in right]  # type: ignore[union-attr,arg-type]
+            return [self.series_op(op, s, right) for s in left]
+        if isinstance(right, list):
+            return [self.series_op(op, left, s) for s in right]
         if isinstance(left, Series) or isinstance(right, Series):
             return self.series_op(op, left, right)
         result = _apply(op, left, right)

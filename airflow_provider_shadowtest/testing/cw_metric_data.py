@@ -98,7 +98,9 @@ def metric_data(
             validate_statistic(statistic)
         except ValueError:
             where = f"MetricDataQueries.member.{number}.MetricStat.Stat"
-            raise _error("InvalidParameterValue", f"The value {statistic} for parameter {where} is not supported.") from None
+            raise _error(
+                "InvalidParameterValue", f"The value {statistic} for parameter {where} is not supported."
+            ) from None
         dimensions = [(d["Name"], d.get("Value")) for d in metric.get("Dimensions") or ()]
         buckets = query_buckets(
             backend,
@@ -138,7 +140,9 @@ def metric_data(
 def _check_queries(queries: list[dict[str, Any]]) -> None:
     limit = cw_limits.MAX_QUERIES_PER_DATA_CALL
     if len(queries) > limit:
-        raise _error("InvalidParameterValue", f"The collection MetricDataQueries must not have a size greater than {limit}.")
+        raise _error(
+            "InvalidParameterValue", f"The collection MetricDataQueries must not have a size greater than {limit}."
+        )
     ids = [q.get("Id") for q in queries]
     if len(set(ids)) != len(ids):
         raise _error("ValidationError", "The values for parameter Id in MetricDataQueries are not unique.")

@@ -14,12 +14,13 @@ recorded on the endpoint (deleted ones included) and the endpoint's current conf
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from collections.abc import Mapping
+
     from airflow_provider_shadowtest.testing.cw_stats import Sample
 
 
@@ -64,14 +65,14 @@ def _endpoint_history(
 ) -> list[ProductionWindow]:
     name = endpoint.endpoint_name
     promotions = sorted(
-        (r for r in records if r.endpoint_name == name and _promoted_at(r) is not None),
-        key=lambda r: _promoted_at(r),
+        (at, index, r)
+        for index, r in enumerate(records)
+        if r.endpoint_name == name and (at := _promoted_at(r)) is not None
     )
     windows: list[ProductionWindow] = []
     created: datetime = endpoint.creation_time
     since = created
-    for record in promotions:
-        until = _promoted_at(record)
+    for until, _, record in promotions:
         source = record.variant(record.source_variant) or {}
         rt = (source.get("InfrastructureConfig") or {}).get("RealTimeInferenceConfig") or {}
         model = str(source.get("ModelName", ""))
@@ -129,7 +130,7 @@ def _tags(backend: Any, model_name: str) -> dict[str, str]:
     return {str(t.get("Key")): str(t.get("Value", "")) for t in tags}
 
 
-def production_samples(  # noqa: PLR0913 - the window and the query
+def production_samples(
     window: ProductionWindow,
     excluded: list[tuple[datetime, datetime]],
     names: tuple[str, ...],
@@ -168,5 +169,7 @@ def _outside(minute: int, lo: float, hi: float, excluded: list[tuple[datetime, d
         b = (last - minute_start).total_seconds()
         if b <= 0 or a >= 60:
             continue
-        pieces = [part for p_lo, p_hi in pieces for part in ((p_lo, min(p_hi, a)), (max(p_lo, b), p_hi)) if part[1] > part[0]]
+        pieces = [
+            part for p_lo, p_hi in pieces for part in ((p_lo, min(p_hi, a)), (max(p_lo, b), p_hi)) if part[1] > part[0]
+        ]
     return pieces

@@ -52,7 +52,7 @@ def mean_percent(metric_name: str, profile: TrafficProfile, rps_per_instance: fl
     raise ValueError(f"not an instance metric: {metric_name}")
 
 
-def instance_samples(  # noqa: PLR0913 - the identity of one variant-minute
+def instance_samples(
     metric_name: str,
     *,
     profile: TrafficProfile,

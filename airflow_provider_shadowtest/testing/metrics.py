@@ -208,7 +208,9 @@ def window_samples(
     names = METRIC_NAMES if metric_name is None else (metric_name,)
     production = window.production
     prod_profile = resolve_profile(production.model_name, window.model_tags.get(production.model_name), profiles)
-    shadow_profile = resolve_profile(window.shadow.model_name, window.model_tags.get(window.shadow.model_name), profiles)
+    shadow_profile = resolve_profile(
+        window.shadow.model_name, window.model_tags.get(window.shadow.model_name), profiles
+    )
     stream = f"{window.endpoint_name}/{window.experiment_name}"
     samples: list[Sample] = []
     for minute, lo, hi in minute_spans(window.start, min(window.end, now), start, end):
@@ -263,7 +265,7 @@ def minute_spans(
     return spans
 
 
-def variant_samples(  # noqa: PLR0913, PLR0917 - one variant-minute, all of it
+def variant_samples(  # noqa: PLR0917 - one variant-minute, all of it
     span: VariantSpan,
     profile: TrafficProfile,
     prod_profile: TrafficProfile,
@@ -395,7 +397,12 @@ def _list(account_id: str, region: str) -> list[tuple[str, str, frozenset[tuple[
         if min(window.end, now) <= window.start or window.end < now - timedelta(days=14):
             continue
         for variant in (window.production, window.shadow):
-            add(window.endpoint_name, variant.variant_name, variant.model_name, window.model_tags.get(variant.model_name))
+            add(
+                window.endpoint_name,
+                variant.variant_name,
+                variant.model_name,
+                window.model_tags.get(variant.model_name),
+            )
     for production in _endpoint_windows(account_id, region, read.profiles):
         if production.end is None or production.end >= now - timedelta(days=14):
             add(production.endpoint_name, production.variant_name, production.model_name, production.model_tags)

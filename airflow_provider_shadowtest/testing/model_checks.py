@@ -77,7 +77,9 @@ def _shown(value: Any) -> str:
 
 def _violation(path: str, value: Any, constraint: str) -> Problem:
     shown = "null" if value is None else f"'{_shown(value)}'"
-    return Problem(VALIDATION, path, f"Value {shown} at '{path}' failed to satisfy constraint: Member must {constraint}")
+    return Problem(
+        VALIDATION, path, f"Value {shown} at '{path}' failed to satisfy constraint: Member must {constraint}"
+    )
 
 
 def _unreadable(path: str, expected: str, value: Any) -> Problem:

@@ -30,12 +30,14 @@ import functools
 import json
 import logging
 import warnings
-from collections.abc import Callable
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
 from airflow_provider_shadowtest.testing.counters import COUNTERS
 from airflow_provider_shadowtest.testing.model_checks import SERIALIZATION, check_request, describe
 from airflow_provider_shadowtest.testing.settings import current_settings
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
 
 log = logging.getLogger(__name__)
 
@@ -94,7 +96,8 @@ def inspect(service_name: str, request: Any, operation: str) -> tuple[str, Rejec
         protocol = determine_request_protocol(service_model, request.content_type)
     except NotImplementedError:
         supported = ", ".join(service_model.metadata.get("protocols", [protocol]))
-        message = f"Cannot read a {request.content_type or 'request without content type'}: {service_name} speaks {supported} (the emulator: JSON and query)."
+        content_type = request.content_type or "request without content type"
+        message = f"Cannot read a {content_type}: {service_name} speaks {supported} (the emulator: JSON and query)."
         return _json_protocol(service_model), Rejection(400, "SerializationException", message)
     if protocol not in ("json", "query", "rest-json"):
         message = f"The emulator does not read the {protocol} protocol; send JSON (application/x-amz-json-1.0)."
@@ -121,7 +124,11 @@ def _check_json_body(service_name: str, shape: Any, raw: bytes) -> Rejection | N
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
-        return Rejection(400, "SerializationException", f"Cannot read the request body: not UTF-8 ({exc.reason} at byte {exc.start}).")
+        return Rejection(
+            400,
+            "SerializationException",
+            f"Cannot read the request body: not UTF-8 ({exc.reason} at byte {exc.start}).",
+        )
     if not text.strip(" \t\r\n"):  # JSON whitespace only
         body: Any = {}
     else:
@@ -142,7 +149,9 @@ def _model_rejection(service_name: str, shape: Any, body: Any) -> Rejection | No
     return None
 
 
-def error_response(service_name: str, operation: str, protocol: str, rejection: Rejection) -> tuple[int, dict[str, str], Any]:
+def error_response(
+    service_name: str, operation: str, protocol: str, rejection: Rejection
+) -> tuple[int, dict[str, str], Any]:
     """Serialize ``rejection`` as moto serializes the service's errors in ``protocol``."""
     from botocore.model import OperationNotFoundError
     from moto.core.model import OperationModel

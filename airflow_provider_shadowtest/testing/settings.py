@@ -130,6 +130,15 @@ class EmulatorSettings:
         return (base or cls()).replace(**changes)
 
 
+def _parse_bool(text: str) -> bool:
+    value = text.strip().lower()
+    if value in ("1", "true", "yes", "on"):
+        return True
+    if value in ("0", "false", "no", "off"):
+        return False
+    raise ValueError(f"expected true or false, got {text!r}")
+
+
 _PARSERS: Final[Mapping[str, Callable[[str], Any]]] = {
     "transition_seconds": float,
     "fault_rate": float,
@@ -140,17 +149,8 @@ _PARSERS: Final[Mapping[str, Callable[[str], Any]]] = {
     "traffic_profiles": json.loads,
     "max_request_bytes": int,
     "cloudwatch_lag_seconds": float,
-    "percentiles_available": lambda s: _parse_bool(s),
+    "percentiles_available": _parse_bool,
 }
-
-
-def _parse_bool(text: str) -> bool:
-    value = text.strip().lower()
-    if value in ("1", "true", "yes", "on"):
-        return True
-    if value in ("0", "false", "no", "off"):
-        return False
-    raise ValueError(f"expected true or false, got {text!r}")
 
 
 def _parse_text(name: str, raw: str) -> Any:

@@ -139,7 +139,9 @@ class BadRequest:
     names: str
 
     def __repr__(self) -> str:
-        return f"BadRequest({self.service}.{self.operation}, {self.code}, names={self.names!r}, body={self.body[:200]!r})"
+        return (
+            f"BadRequest({self.service}.{self.operation}, {self.code}, names={self.names!r}, body={self.body[:200]!r})"
+        )
 
 
 _MODELS = {name: botocore.session.get_session().get_service_model(name) for name in ("sagemaker", "cloudwatch")}

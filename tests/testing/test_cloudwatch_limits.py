@@ -51,7 +51,9 @@ def _dims(variant: str) -> list[dict[str, str]]:
     return [{"Name": "EndpointName", "Value": "ep"}, {"Name": "VariantName", "Value": variant}]
 
 
-def _query(query_id: str, metric: str, variant: str, stat: str = "Sum", period: int = 60, **extra: Any) -> dict[str, Any]:
+def _query(
+    query_id: str, metric: str, variant: str, stat: str = "Sum", period: int = 60, **extra: Any
+) -> dict[str, Any]:
     return {
         "Id": query_id,
         "MetricStat": {
@@ -185,10 +187,16 @@ def test_metric_math_error_rate_in_percent(cw: Any) -> None:
         {"Id": "rate", "Expression": "100*e/n", "Label": "5XX %"},
     ]
     [result] = _data(cw, queries, StartTime=T0.replace(tzinfo=UTC))["MetricDataResults"]
-    assert result["Id"] == "rate" and result["Label"] == "5XX %"
+    assert result["Id"] == "rate"
+    assert result["Label"] == "5XX %"
     assert len(result["Values"]) == 20
     assert 5 < sum(result["Values"]) / len(result["Values"]) < 15  # the candidate's 10 %
-    raw = {r["Id"]: r["Values"] for r in _data(cw, [_query("e", "Invocation5XXErrors", "shadow"), _query("n", "Invocations", "shadow")])["MetricDataResults"]}
+    raw = {
+        r["Id"]: r["Values"]
+        for r in _data(cw, [_query("e", "Invocation5XXErrors", "shadow"), _query("n", "Invocations", "shadow")])[
+            "MetricDataResults"
+        ]
+    }
     assert result["Values"] == pytest.approx([100 * e / n for e, n in zip(raw["e"], raw["n"], strict=True)])
 
 
@@ -213,12 +221,11 @@ def test_metric_math_functions_and_metrics(cw: Any) -> None:
     assert by_id["low"] == [[min(x, y) for x, y in zip(a, b, strict=True)]]
     assert by_id["high"] == [[max(x, y) for x, y in zip(a, b, strict=True)]]
     assert sum(by_id["centred"][0]) == pytest.approx(0, abs=1e-6)
-    assert "a" not in by_id and "b" not in by_id  # ReturnData false
+    assert "a" not in by_id
+    assert "b" not in by_id
 
 
-@pytest.mark.parametrize(
-    "expression", ["100*e/", "FOO(e)", "e + nobody", "[e, n] * [e, n]", "e $ n"]
-)
+@pytest.mark.parametrize("expression", ["100*e/", "FOO(e)", "e + nobody", "[e, n] * [e, n]", "e $ n"])
 def test_bad_expressions_are_validation_errors(cw: Any, expression: str) -> None:
     queries = [
         _query("e", "Invocation5XXErrors", "shadow", ReturnData=False),

@@ -12,8 +12,7 @@ from __future__ import annotations
 import http.client
 import json
 import urllib.parse
-from collections.abc import Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import boto3
 import pytest
@@ -29,6 +28,9 @@ from tests.testing.bad_input_strategies import (
     non_object_json,
     unreadable_bytes,
 )
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
 
 REGION = "us-east-1"
 #: examples per property; the module sends their sum (plus the fixed cases below)
@@ -79,7 +81,8 @@ def _send(server: EmulatorServer, service: str, operation: str, body: bytes, **h
             headers={
                 "X-Amz-Target": f"{_TARGETS[service]}.{operation}",
                 "Content-Type": _CONTENT_TYPES[service],
-                "Authorization": f"AWS4-HMAC-SHA256 Credential=AKIAIOSFODNN7EXAMPLE/20300101/{REGION}/{scope}/aws4_request, "
+                "Authorization": "AWS4-HMAC-SHA256 "
+                f"Credential=AKIAIOSFODNN7EXAMPLE/20300101/{REGION}/{scope}/aws4_request, "
                 "SignedHeaders=host, Signature=0",
                 **headers,
             },
@@ -161,12 +164,16 @@ def test_json_that_is_not_an_object_is_a_serialization_exception(
 
 @settings(_PROPERTY, max_examples=EXAMPLES["broken_member"])
 @given(bad=broken_member())
-def test_one_broken_member_is_named_in_the_error(server: EmulatorServer, before: dict[str, Any], bad: BadRequest) -> None:
+def test_one_broken_member_is_named_in_the_error(
+    server: EmulatorServer, before: dict[str, Any], bad: BadRequest
+) -> None:
     _assert_refused(server, bad, before)
 
 
 @pytest.mark.parametrize(("service", "operation"), OPERATIONS)
-def test_the_valid_bodies_the_strategies_break_pass_the_gate(server: EmulatorServer, service: str, operation: str) -> None:
+def test_the_valid_bodies_the_strategies_break_pass_the_gate(
+    server: EmulatorServer, service: str, operation: str
+) -> None:
     """Positive control: unbroken, each base request is not refused (it may still fail its own rules)."""
     rejected = COUNTERS.rejected().get(operation, 0)
     status, body = _send(server, service, operation, json.dumps(VALID_BODIES[(service, operation)]).encode())
@@ -181,7 +188,8 @@ def test_a_body_above_the_limit_is_refused_unread_with_413(server: EmulatorServe
     status, answer = _send(server, "sagemaker", "UpdateInferenceExperiment", body)
     assert status == 413
     assert _code(answer) == "RequestEntityTooLarge"
-    assert str(limit) in answer["message"] and "max_request_bytes" in answer["message"]
+    assert str(limit) in answer["message"]
+    assert "max_request_bytes" in answer["message"]
     assert _state(server) == before
     # the connection was drained: the next request on the server is answered normally
     assert _send(server, "sagemaker", "DescribeInferenceExperiment", b'{"Name": "exp"}')[0] == 200
