@@ -17,7 +17,9 @@ missing required member, length, pattern,  400     SageMaker ``ValidationExcepti
 enum, range or list-size violation                 CloudWatch ``ValidationError``
 =========================================  ======  ==========================================
 
-Errors are serialized by moto in the request's protocol (JSON 1.1 for SageMaker; JSON 1.0 with
+In the query protocol (form-encoded CloudWatch requests) the common errors of query APIs take
+their place: ``InvalidParameterValue`` for a value that cannot be read, ``InvalidAction`` for
+an unknown action. Errors are serialized by moto in the request's protocol (JSON 1.1 for SageMaker; JSON 1.0 with
 the query-compatible ``x-amzn-query-error`` header, or query XML, for CloudWatch). A request that
 passes but makes moto fail unexpectedly is answered 500 ``InternalFailure`` as JSON, never as an
 HTML page.
@@ -49,6 +51,8 @@ MARK: Final = "__shadowtest__"
 
 _VALIDATION_CODES: Final = {"sagemaker": "ValidationException", "cloudwatch": "ValidationError"}
 _JSON_PROTOCOLS: Final = frozenset({"json", "rest-json"})
+#: the common errors of query-protocol APIs (CloudWatch's "Common Errors" page)
+_QUERY_CODES: Final = {"SerializationException": "InvalidParameterValue", "UnknownOperationException": "InvalidAction"}
 
 
 class Rejection(Exception):
@@ -204,6 +208,9 @@ def guarded_dispatch(service_name: str, original: Callable[..., Any]) -> Callabl
             shape = _input_shape(service_name, operation)
             rejection = _model_rejection(service_name, shape, _plain(getattr(self, "params", {})))
         if rejection is not None:
+            if protocol == "query":  # query-protocol services name these two differently
+                code = _QUERY_CODES.get(rejection.code, rejection.code)
+                rejection = Rejection(rejection.status, code, rejection.message)
             COUNTERS.count_request(operation)
             COUNTERS.count_rejected(operation)
             return error_response(service_name, operation, protocol, rejection)

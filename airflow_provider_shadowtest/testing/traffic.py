@@ -13,6 +13,11 @@ only generates that hour. Above :data:`MAX_SIMULATED_PER_MINUTE` requests a minu
 stream is simulated and each simulated request stands for several (counts stay right,
 percentiles come from the sample); per minute, latencies keep exact count, sum, minimum and
 maximum and a :data:`SKETCH_SIZE`-point quantile sketch, so a cached minute stays small.
+
+Realism, all seeded and off unless a profile sets it: the production profile's daily curve
+moves the request rate (:func:`diurnal_rps`) and its spike minutes, drawn once per endpoint
+(:func:`spiked_minute`), slow every variant in the same minutes; each variant's own warm-up
+slows its first minutes after deployment.
 """
 
 from __future__ import annotations

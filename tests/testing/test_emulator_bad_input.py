@@ -259,3 +259,32 @@ def test_in_process_mode_refuses_the_same_way() -> None:
         assert err.value.response["ResponseMetadata"]["HTTPStatusCode"] == 413
         assert COUNTERS.rejected() == {"DescribeInferenceExperiment": 1, "ListInferenceExperiments": 1}
         assert emulator.stats() == {"DescribeInferenceExperiment": 1, "ListInferenceExperiments": 1}
+
+
+@pytest.mark.parametrize(
+    ("extra", "code", "names"),
+    [
+        ("&Period=abc&Statistics.member.1=Sum", "InvalidParameterValue", "abc"),
+        ("&Period=60&Statistics.member.1=Bogus", "ValidationError", "Statistics"),
+        ("&Period=60&Statistics.member.1=Sum&Unit=Parsecs", "ValidationError", "Unit"),
+    ],
+)
+def test_query_protocol_errors_are_xml_with_the_query_codes(
+    server: EmulatorServer, extra: str, code: str, names: str
+) -> None:
+    """The AWS CLI v1 and other query clients of CloudWatch get ``ErrorResponse`` XML."""
+    body = (
+        "Action=GetMetricStatistics&Version=2010-08-01&Namespace=AWS%2FSageMaker&MetricName=Invocations"
+        "&StartTime=2030-01-01T00%3A00%3A00Z&EndTime=2030-01-01T01%3A00%3A00Z" + extra
+    )
+    status, answer = _send(
+        server,
+        "cloudwatch",
+        "GetMetricStatistics",
+        body.encode(),
+        **{"Content-Type": "application/x-www-form-urlencoded; charset=utf-8", "X-Amz-Target": ""},
+    )
+    assert status == 400
+    text = answer.decode() if isinstance(answer, bytes) else str(answer)
+    assert f"<Code>{code}</Code>" in text
+    assert names in text
