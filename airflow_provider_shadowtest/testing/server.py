@@ -252,6 +252,15 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--fault-operations", help="comma-separated SageMaker operations to fault (default all)")
     p.add_argument("--metrics-seed", type=int, help="seed of the synthetic CloudWatch metrics")
     p.add_argument("--traffic-profiles", help="JSON object keyed by model name, or @path to a JSON file")
+    p.add_argument("--max-request-bytes", type=int, help="larger request bodies are refused unread (HTTP 413)")
+    p.add_argument("--cloudwatch-lag-seconds", type=float, help="CloudWatch publication lag of the synthetic metrics")
+    p.add_argument(
+        "--no-percentiles",
+        dest="percentiles_available",
+        action="store_const",
+        const=False,
+        help="CloudWatch answers no percentile statistics for the SageMaker metrics",
+    )
     return p
 
 
@@ -259,7 +268,17 @@ def settings_from_args(args: argparse.Namespace, base: EmulatorSettings | None =
     """Environment first, then the flags given."""
     settings = EmulatorSettings.from_env(base=base)
     changes: dict[str, Any] = {}
-    for name in ("transition_seconds", "fault_rate", "fault_kinds", "fault_seed", "fault_operations", "metrics_seed"):
+    for name in (
+        "transition_seconds",
+        "fault_rate",
+        "fault_kinds",
+        "fault_seed",
+        "fault_operations",
+        "metrics_seed",
+        "max_request_bytes",
+        "cloudwatch_lag_seconds",
+        "percentiles_available",
+    ):
         value = getattr(args, name)
         if value is not None:
             changes[name] = value
