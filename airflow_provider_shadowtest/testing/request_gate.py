@@ -22,7 +22,8 @@ their place: ``InvalidParameterValue`` for a value that cannot be read, ``Invali
 an unknown action. Errors are serialized by moto in the request's protocol (JSON 1.1 for SageMaker; JSON 1.0 with
 the query-compatible ``x-amzn-query-error`` header, or query XML, for CloudWatch). A request that
 passes but makes moto fail unexpectedly is answered 500 ``InternalFailure`` as JSON, never as an
-HTML page.
+HTML page; a modeled operation moto does not implement (such as SageMaker ``UpdateEndpoint``)
+is answered 501 ``NotImplemented``, which botocore does not retry.
 """
 
 from __future__ import annotations
@@ -214,7 +215,12 @@ def guarded_dispatch(service_name: str, original: Callable[..., Any]) -> Callabl
             COUNTERS.count_request(operation)
             COUNTERS.count_rejected(operation)
             return error_response(service_name, operation, protocol, rejection)
-        return self.call_action()
+        try:
+            return self.call_action()
+        except NotImplementedError:
+            # a modeled operation moto lacks: a clear 501 (botocore does not retry it), not an HTML 500
+            message = f"The emulator does not implement {operation} (moto has no such operation)."
+            return error_response(service_name, operation, protocol, Rejection(501, "NotImplemented", message))
 
     setattr(_dispatch, MARK, True)
     _dispatch.__wrapped__ = original  # type: ignore[attr-defined]

@@ -288,3 +288,9 @@ def test_query_protocol_errors_are_xml_with_the_query_codes(
     text = answer.decode() if isinstance(answer, bytes) else str(answer)
     assert f"<Code>{code}</Code>" in text
     assert names in text
+
+
+def test_an_operation_moto_lacks_is_a_501_not_a_retried_500(server: EmulatorServer) -> None:
+    status, answer = _send(server, "sagemaker", "DescribeEdgePackagingJob", b'{"EdgePackagingJobName": "job"}')
+    assert (status, _code(answer)) == (501, "NotImplemented")
+    assert "DescribeEdgePackagingJob" in answer["message"]
