@@ -33,6 +33,7 @@ import functools
 import json
 import logging
 import warnings
+import zlib
 from typing import TYPE_CHECKING, Any, Final
 
 from airflow_provider_shadowtest.testing.counters import COUNTERS
@@ -110,10 +111,34 @@ def inspect(service_name: str, request: Any, operation: str) -> tuple[str, Rejec
     if operation not in service_model.operation_names:
         message = f"{operation} is not an operation of {service_model.service_id}."
         return protocol, Rejection(400, "UnknownOperationException", message)
+    raw, problem = _body(request, limit)
+    if problem is not None:
+        return protocol, problem
     if protocol in _JSON_PROTOCOLS:
         shape = service_model.operation_model(operation).input_shape
-        return protocol, _check_json_body(service_name, shape, request.get_data())
+        return protocol, _check_json_body(service_name, shape, raw)
     return protocol, None
+
+
+def _body(request: Any, limit: int) -> tuple[bytes, Rejection | None]:
+    """The request body, gunzipped when botocore compressed it (PutMetricData does above 10 KB).
+
+    The decompressed body is handed on to moto in place of the compressed one.
+    """
+    raw: bytes = request.get_data()
+    if (request.content_encoding or "").lower() != "gzip":
+        return raw, None
+    inflater = zlib.decompressobj(16 + zlib.MAX_WBITS)
+    try:
+        data = inflater.decompress(raw, limit + 1)
+    except zlib.error as exc:
+        return raw, Rejection(400, "SerializationException", f"Cannot read the gzip request body: {exc}.")
+    if len(data) > limit or inflater.unconsumed_tail:
+        message = f"The gzip request body inflates to more than the emulator's limit of {limit} bytes."
+        return raw, Rejection(413, "RequestEntityTooLarge", message)
+    request._cached_data = data
+    request.environ.pop("HTTP_CONTENT_ENCODING", None)
+    return data, None
 
 
 def _json_protocol(service_model: Any) -> str:

@@ -294,3 +294,19 @@ def test_an_operation_moto_lacks_is_a_501_not_a_retried_500(server: EmulatorServ
     status, answer = _send(server, "sagemaker", "DescribeEdgePackagingJob", b'{"EdgePackagingJobName": "job"}')
     assert (status, _code(answer)) == (501, "NotImplemented")
     assert "DescribeEdgePackagingJob" in answer["message"]
+
+
+def test_gzip_bodies_botocore_compresses_are_read(server: EmulatorServer) -> None:
+    """botocore gzips PutMetricData above 10 KB; the gate reads it and moto stores every datum."""
+    cw = _client(server, "cloudwatch")
+    sent: list[str] = []
+    cw.meta.events.register(
+        "before-send.cloudwatch.PutMetricData",
+        lambda request, **_: sent.append(str(request.headers.get("Content-Encoding", b""), "ascii")),
+    )
+    data = [
+        {"MetricName": f"big{i}", "Value": 1.0, "Dimensions": [{"Name": "d", "Value": "x" * 200}]} for i in range(60)
+    ]
+    cw.put_metric_data(Namespace="Gzip", MetricData=data)
+    assert sent == ["gzip"]
+    assert len(cw.list_metrics(Namespace="Gzip")["Metrics"]) == 60
