@@ -36,6 +36,8 @@ _INT_BOUNDS: Final = {
     "long": (-(2**63), 2**63 - 1),
 }
 _SHOWN_CHARS: Final = 100
+#: violations spelled out in one message; the count covers all
+LISTED_PROBLEMS: Final = 20
 
 
 @dataclass(frozen=True)
@@ -60,9 +62,11 @@ def check_request(shape: Any, body: Any) -> list[Problem]:
 
 
 def describe(problems: list[Problem]) -> str:
-    """AWS's message for a list of constraint violations."""
+    """AWS's message for a list of constraint violations (the first :data:`LISTED_PROBLEMS` of them)."""
     count = len(problems)
-    details = "; ".join(p.message for p in problems)
+    details = "; ".join(p.message for p in problems[:LISTED_PROBLEMS])
+    if count > LISTED_PROBLEMS:
+        details += f"; and {count - LISTED_PROBLEMS} more"
     return f"{count} validation error{'s' if count != 1 else ''} detected: {details}"
 
 
