@@ -11,6 +11,7 @@ from moto.sagemaker.models import FakeEndpointConfig, sagemaker_backends
 from moto.sagemaker.responses import SageMakerResponse
 
 from airflow_provider_shadowtest.testing import endpoints as eps
+from airflow_provider_shadowtest.testing import request_gate as gate
 from airflow_provider_shadowtest.testing import responses as rsp
 from airflow_provider_shadowtest.testing import shapes, tags
 from airflow_provider_shadowtest.testing.store import deleted_experiments, experiments, lock_of
@@ -55,6 +56,8 @@ def install() -> None:
                 setattr(SageMakerResponse, name, method)
         _wrap(SageMakerResponse, "call_action", lambda f: rsp.counting_call_action(f, faults=True))
         _wrap(CloudWatchResponse, "call_action", lambda f: rsp.counting_call_action(f, faults=False))
+        _wrap(SageMakerResponse, "_dispatch", lambda f: gate.guarded_dispatch("sagemaker", f))
+        _wrap(CloudWatchResponse, "_dispatch", lambda f: gate.guarded_dispatch("cloudwatch", f))
         _wrap(SageMakerResponse, "create_endpoint_config", rsp.create_endpoint_config_keeping_shadow)
         _wrap(SageMakerResponse, "create_endpoint", rsp.create_endpoint_keeping_shadow)
         _wrap(SageMakerResponse, "describe_endpoint", rsp.describe_endpoint_with_shadow)
