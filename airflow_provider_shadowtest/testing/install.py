@@ -10,7 +10,7 @@ from moto.cloudwatch.responses import CloudWatchResponse
 from moto.sagemaker.models import FakeEndpointConfig, sagemaker_backends
 from moto.sagemaker.responses import SageMakerResponse
 
-from airflow_provider_shadowtest.testing import endpoints as eps
+from airflow_provider_shadowtest.testing import capture, endpoints as eps
 from airflow_provider_shadowtest.testing import responses as rsp
 from airflow_provider_shadowtest.testing.store import deleted_experiments, experiments, lock_of
 
@@ -45,6 +45,7 @@ def install() -> None:
         _wrap(SageMakerResponse, "describe_endpoint", rsp.describe_endpoint_with_shadow)
         FakeEndpointConfig.validate_instance_type = eps.validate_instance_type  # type: ignore[method-assign]
         _install_metrics()
+        capture.install()
         _installed = True
 
 
