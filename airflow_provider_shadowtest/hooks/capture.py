@@ -9,8 +9,11 @@ records of about two hours, never a whole day.
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import logging
-from typing import TYPE_CHECKING, Any
+from collections import deque
+from concurrent.futures import Future, ThreadPoolExecutor
+from typing import TYPE_CHECKING, Any, cast
 from urllib.parse import urlparse
 
 from airflow.providers.amazon.aws.hooks.base_aws import AwsBaseHook
@@ -22,7 +25,7 @@ from airflow_provider_shadowtest.verdict.capture.pairing import PRODUCTION, SHAD
 from airflow_provider_shadowtest.verdict.capture.records import MISSING_PREFIX, READ_ERROR
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator, Mapping
+    from collections.abc import Iterable, Iterator, Mapping
 
     from airflow_provider_shadowtest.verdict.capture.agreement import ComparisonResult
     from airflow_provider_shadowtest.verdict.capture.settings import CaptureComparisonSettings
@@ -31,8 +34,13 @@ log = logging.getLogger(__name__)
 
 #: Attempts per S3 call (first try included) when the connection sets no retry policy.
 DEFAULT_MAX_ATTEMPTS = 8
-#: Bytes read from S3 at a time.
+#: Bytes read from S3 at a time when an object is streamed.
 CHUNK_BYTES = 1 << 16
+#: Objects up to this size are fetched whole, ahead of the parser (SageMaker writes a few MB at
+#: most); larger ones are streamed line by line.
+WHOLE_OBJECT_BYTES = 32 << 20
+#: Objects fetched ahead of the parser, in threads (the network wait overlaps the parsing).
+PREFETCH_OBJECTS = 3
 
 
 class CaptureNotConfiguredError(ValueError):
@@ -46,7 +54,7 @@ def split_destination(destination: str) -> tuple[str, str]:
         bucket, path = parsed.netloc, parsed.path
     elif parsed.scheme == "https":
         host = parsed.netloc
-        if host.startswith("s3.") or host.startswith("s3-"):  # path style: s3.region.amazonaws.com/bucket/key
+        if host.startswith(("s3.", "s3-")):  # path style: s3.region.amazonaws.com/bucket/key
             bucket, _, rest = parsed.path.lstrip("/").partition("/")
             path = "/" + rest
         else:  # virtual-hosted style: bucket.s3.region.amazonaws.com/key
@@ -98,42 +106,75 @@ class CaptureHook(AwsBaseHook):
             return merged
         return merged.merge(Config(retries={"mode": "standard", "total_max_attempts": self.max_attempts}))
 
+    @property
+    def client(self) -> Any:
+        """The cached S3 client."""
+        return cast("Any", self.conn)
+
     # -- reading ----------------------------------------------------------------------------------
     def list_keys(self, bucket: str, prefix: str) -> list[str]:
         """Return the keys under ``prefix``, in S3's (lexicographic) order; ClientError propagates."""
         keys: list[str] = []
-        paginator = self.conn.get_paginator("list_objects_v2")
+        paginator = self.client.get_paginator("list_objects_v2")
         for page in paginator.paginate(Bucket=bucket, Prefix=prefix):
             keys.extend(str(item["Key"]) for item in page.get("Contents", []) if not item["Key"].endswith("/"))
         return keys
 
     def iter_lines(self, bucket: str, key: str) -> Iterator[bytes]:
         """Yield the lines of one object as they arrive (no whole-object read)."""
-        body = self.conn.get_object(Bucket=bucket, Key=key)["Body"]
+        body = self.client.get_object(Bucket=bucket, Key=key)["Body"]
         try:
             yield from body.iter_lines(chunk_size=CHUNK_BYTES)
         finally:
             body.close()
 
+    def _fetch(self, bucket: str, key: str) -> bytes | None:
+        """The whole object when it is small enough, else None (to be streamed)."""
+        response = self.client.get_object(Bucket=bucket, Key=key)
+        body = response["Body"]
+        if int(response.get("ContentLength") or 0) > WHOLE_OBJECT_BYTES:
+            body.close()
+            return None
+        with body:
+            return bytes(body.read())
+
     def feed_hour(self, comparison: CaptureComparison, side: int, bucket: str, prefix: str) -> int:
         """Feed every line under one hour prefix to ``comparison``; return the objects found.
 
-        S3 errors are counted as ``read_error`` problems of ``side``, never raised.
+        Up to :data:`PREFETCH_OBJECTS` objects are fetched ahead in threads. S3 errors are
+        counted as ``read_error`` problems of ``side``, never raised.
         """
         try:
             keys = self.list_keys(bucket, prefix)
         except (ClientError, BotoCoreError) as error:
             comparison.note_problem(side, READ_ERROR, f"s3://{bucket}/{prefix}", _describe(error))
             return 0
-        for key in keys:
-            comparison.note_object(side)
-            line_number = 0
-            try:
-                for line_number, line in enumerate(self.iter_lines(bucket, key), start=1):  # noqa: B007
-                    comparison.add_line(side, line, f"s3://{bucket}/{key}:{line_number}")
-            except (ClientError, BotoCoreError) as error:
-                comparison.note_problem(side, READ_ERROR, f"s3://{bucket}/{key}:{line_number}", _describe(error))
+        self.client  # noqa: B018 - build the client before threads share it
+        with ThreadPoolExecutor(max_workers=PREFETCH_OBJECTS, thread_name_prefix="capture-fetch") as pool:
+            ahead: deque[tuple[str, Future[bytes | None]]] = deque()
+            queued = iter(keys)
+            for key in itertools.islice(queued, PREFETCH_OBJECTS):
+                ahead.append((key, pool.submit(self._fetch, bucket, key)))
+            while ahead:
+                key, future = ahead.popleft()
+                for following in itertools.islice(queued, 1):
+                    ahead.append((following, pool.submit(self._fetch, bucket, following)))
+                self._feed_object(comparison, side, bucket, key, future)
         return len(keys)
+
+    def _feed_object(
+        self, comparison: CaptureComparison, side: int, bucket: str, key: str, fetched: Future[bytes | None]
+    ) -> None:
+        comparison.note_object(side)
+        where = f"s3://{bucket}/{key}"
+        line_number = 0
+        try:
+            data = fetched.result()
+            lines: Iterable[bytes] = data.splitlines() if data is not None else self.iter_lines(bucket, key)
+            for line_number, line in enumerate(lines, start=1):
+                comparison.add_line(side, line, f"{where}:{line_number}")
+        except (ClientError, BotoCoreError) as error:
+            comparison.note_problem(side, READ_ERROR, f"{where}:{line_number}", _describe(error))
 
     # -- the comparison ---------------------------------------------------------------------------
     def compare_variants(
@@ -160,14 +201,19 @@ class CaptureHook(AwsBaseHook):
         variants = ((PRODUCTION, production_variant), (SHADOW, shadow_variant))
         for hour in _hours(start, end):
             for side, variant in variants:
-                found[side] += self.feed_hour(comparison, side, bucket, hour_prefix(prefix, endpoint_name, variant, hour))
+                found[side] += self.feed_hour(
+                    comparison, side, bucket, hour_prefix(prefix, endpoint_name, variant, hour)
+                )
             comparison.advance(hour.timestamp())  # keep the last hour open: late files land in the next prefix
         for side, variant in variants:
             if not found[side]:
                 where = f"s3://{bucket}/{hour_prefix(prefix, endpoint_name, variant, start).rsplit('/', 5)[0]}/"
                 comparison.note_problem(
-                    side, MISSING_PREFIX, where,
-                    f"no capture objects for variant {variant!r} between {start:%Y-%m-%d %H:%M} and {end:%Y-%m-%d %H:%M} UTC",
+                    side,
+                    MISSING_PREFIX,
+                    where,
+                    f"no capture objects for variant {variant!r} between {start:%Y-%m-%d %H:%M} "
+                    f"and {end:%Y-%m-%d %H:%M} UTC",
                 )
         result = comparison.finish()
         log.info("Capture comparison: %s", "; ".join(c["reason"] for c in result.checks))

@@ -154,23 +154,35 @@ def _encode(body: str, content_type: str, stream: CaptureStream) -> tuple[str, s
     return base64.b64encode(body.encode()).decode("ascii"), "BASE64"
 
 
-def _record(stream: CaptureStream, when: dt.datetime, request: str, response: str, event_id: str,
-            inference_id: str | None) -> str:
+def _record(  # noqa: PLR0917 - one record's fields
+    stream: CaptureStream, when: dt.datetime, request: str, response: str, event_id: str, inference_id: str | None
+) -> str:
     data_in, enc_in = _encode(request, INPUT_CONTENT_TYPE, stream)
     data_out, enc_out = _encode(response, OUTPUT_CONTENT_TYPE, stream)
     metadata = {"eventId": event_id, "inferenceTime": f"{when:%Y-%m-%dT%H:%M:%S}Z"}
     if inference_id is not None:
         metadata["inferenceId"] = inference_id
-    return json.dumps({
-        "captureData": {
-            "endpointInput": {"observedContentType": INPUT_CONTENT_TYPE, "mode": "INPUT", "data": data_in,
-                              "encoding": enc_in},
-            "endpointOutput": {"observedContentType": OUTPUT_CONTENT_TYPE, "mode": "OUTPUT", "data": data_out,
-                               "encoding": enc_out},
+    return json.dumps(
+        {
+            "captureData": {
+                "endpointInput": {
+                    "observedContentType": INPUT_CONTENT_TYPE,
+                    "mode": "INPUT",
+                    "data": data_in,
+                    "encoding": enc_in,
+                },
+                "endpointOutput": {
+                    "observedContentType": OUTPUT_CONTENT_TYPE,
+                    "mode": "OUTPUT",
+                    "data": data_out,
+                    "encoding": enc_out,
+                },
+            },
+            "eventMetadata": metadata,
+            "eventVersion": "0",
         },
-        "eventMetadata": metadata,
-        "eventVersion": "0",
-    }, separators=(",", ":"))
+        separators=(",", ":"),
+    )
 
 
 def _answer(rng: random.Random, truth: float, profile: CaptureProfile) -> str:
@@ -181,8 +193,9 @@ def _answer(rng: random.Random, truth: float, profile: CaptureProfile) -> str:
     return f'{{"predicted_label":{label},"score":{score:.4f}}}'
 
 
-def capture_lines(stream: CaptureStream, seed: int, start: dt.datetime, end: dt.datetime) -> Iterator[
-        tuple[int, dt.datetime, str]]:
+def capture_lines(
+    stream: CaptureStream, seed: int, start: dt.datetime, end: dt.datetime
+) -> Iterator[tuple[int, dt.datetime, str]]:
     """Yield ``(side, inferenceTime, line)`` (side 0 production, 1 shadow) for requests in ``start..end``.
 
     Naive UTC times. Deterministic in ``seed``, the stream and the minute.
@@ -205,8 +218,10 @@ def capture_lines(stream: CaptureStream, seed: int, start: dt.datetime, end: dt.
             request = ",".join(f"{x:.4f}" for x in features)
             inference_id = f"req-{minute}-{index}" if rng.random() < stream.production.inference_id_rate else None
             answers = (_answer(rng, truth, stream.production), _answer(rng, truth, stream.shadow))
-            event_ids = (str(uuid.UUID(int=rng.getrandbits(128), version=4)),
-                         str(uuid.UUID(int=rng.getrandbits(128), version=4)))
+            event_ids = (
+                str(uuid.UUID(int=rng.getrandbits(128), version=4)),
+                str(uuid.UUID(int=rng.getrandbits(128), version=4)),
+            )
             if outcome >= prod_fail:
                 yield 0, when, _record(stream, when, request, answers[0], event_ids[0], inference_id)
             if sampling * 100.0 < stream.shadow_percent and outcome >= shadow_fail:
@@ -214,8 +229,9 @@ def capture_lines(stream: CaptureStream, seed: int, start: dt.datetime, end: dt.
                 yield 1, shadow_when, _record(stream, shadow_when, request, answers[1], event_ids[1], inference_id)
 
 
-def write_captures(put: Callable[[str, str, bytes], None], stream: CaptureStream, seed: int, start: dt.datetime,
-                   end: dt.datetime) -> int:
+def write_captures(
+    put: Callable[[str, str, bytes], object], stream: CaptureStream, seed: int, start: dt.datetime, end: dt.datetime
+) -> int:
     """Write the captures of ``start..end`` as objects via ``put(bucket, key, body)``; return the records."""
     variants = (stream.production_variant, stream.shadow_variant)
     buffers: tuple[list[str], list[str]] = ([], [])
@@ -227,7 +243,8 @@ def write_captures(put: Callable[[str, str, bytes], None], stream: CaptureStream
         if when is None or not buffers[side]:
             return
         head = f"{stream.prefix}/" if stream.prefix else ""
-        name = f"{when:%M-%S}-{when.microsecond // 1000:03d}-{uuid.uuid5(uuid.NAMESPACE_URL, f'{stream.stream}/{side}/{when.isoformat()}')}"
+        unique = uuid.uuid5(uuid.NAMESPACE_URL, f"{stream.stream}/{side}/{when.isoformat()}")
+        name = f"{when:%M-%S}-{when.microsecond // 1000:03d}-{unique}"
         key = f"{head}{stream.endpoint_name}/{variants[side]}/{when:%Y/%m/%d/%H}/{name}.jsonl"
         put(stream.bucket, key, ("\n".join(buffers[side]) + "\n").encode())
         buffers[side].clear()
@@ -235,8 +252,11 @@ def write_captures(put: Callable[[str, str, bytes], None], stream: CaptureStream
 
     for side, when, line in capture_lines(stream, seed, start, end):
         first = opened[side]
-        if first is not None and (when.hour != first.hour or when - first >= dt.timedelta(minutes=OBJECT_MINUTES)
-                                  or when.date() != first.date()):
+        if first is not None and (
+            when.hour != first.hour
+            or when - first >= dt.timedelta(minutes=OBJECT_MINUTES)
+            or when.date() != first.date()
+        ):
             flush(side)
         if opened[side] is None:
             opened[side] = when
@@ -324,10 +344,11 @@ def materialize_captures(account_id: str | None = None, now: dt.datetime | None 
                     try:
                         s3.get_bucket(stream.bucket)
                     except Exception:  # moto's MissingBucket: SageMaker cannot write, the data is lost
-                        log.warning("capture bucket %r does not exist; captures of %s are lost",
-                                    stream.bucket, stream.stream)
+                        log.warning(
+                            "capture bucket %r does not exist; captures of %s are lost", stream.bucket, stream.stream
+                        )
                         continue
-                    written += write_captures(lambda b, k, v, s3=s3: s3.put_object(b, k, v), stream, seed, begin, upto)
+                    written += write_captures(s3.put_object, stream, seed, begin, upto)
     return written
 
 

@@ -38,10 +38,17 @@ def _experiment(clock: Any, candidate_tags: dict[str, str], *, bucket: bool = Tr
     create_model(sm, "candidate", tags=candidate_tags)
     create_endpoint(sm, "ep", "prod-model")
     extra = {"DataStorageConfig": storage} if storage else {}
-    sm.create_inference_experiment(**shadow_test_request(
-        "exp", "ep", "prod-model", "candidate", sampling_percent=50,
-        Schedule={"StartTime": T0, "EndTime": T0 + dt.timedelta(hours=1)}, **extra,
-    ))
+    sm.create_inference_experiment(
+        **shadow_test_request(
+            "exp",
+            "ep",
+            "prod-model",
+            "candidate",
+            sampling_percent=50,
+            Schedule={"StartTime": T0, "EndTime": T0 + dt.timedelta(hours=1)},
+            **extra,
+        )
+    )
     clock.move_to(T0 + dt.timedelta(hours=2))
     return sm.describe_inference_experiment(Name="exp")
 
@@ -81,8 +88,11 @@ def test_missing_bucket_is_reported_and_inconclusive(world: Any) -> None:
 def test_malformed_objects_are_counted(world: Any) -> None:
     experiment = _experiment(world, {})
     s3 = boto3.client("s3", region_name=REGION)
-    s3.put_object(Bucket="captures", Key="shadow-tests/ep/shadow/2030/01/06/12/zz-broken.jsonl",
-                  Body=b'{"truncated": \n\n{"captureData": {}}\n')
+    s3.put_object(
+        Bucket="captures",
+        Key="shadow-tests/ep/shadow/2030/01/06/12/zz-broken.jsonl",
+        Body=b'{"truncated": \n\n{"captureData": {}}\n',
+    )
     result = CaptureHook(aws_conn_id=None, region_name=REGION).compare_experiment(experiment, LABEL)
     counts = result.details["problems"]["shadow"]["counts"]
     assert counts == {"malformed_line": 1, "missing_field": 1}

@@ -43,8 +43,9 @@ def _keys(s3: Any) -> list[str]:
 def test_captures_follow_sagemakers_layout_and_format(clients: Any) -> None:
     clock, sm, s3 = clients
     storage = {"Destination": "s3://captures/dc", "ContentType": {"CsvContentTypes": ["text/csv"]}}
-    sm.create_inference_experiment(**shadow_test_request("exp", "ep", "prod-model", "candidate",
-                                                         DataStorageConfig=storage))
+    sm.create_inference_experiment(
+        **shadow_test_request("exp", "ep", "prod-model", "candidate", DataStorageConfig=storage)
+    )
     assert _keys(s3) == []  # nothing before time passes
     clock.shift(20 * 60)
     keys = _keys(s3)
@@ -64,15 +65,26 @@ def test_captures_follow_sagemakers_layout_and_format(clients: Any) -> None:
     clock.shift(10 * 60)
     later = _keys(s3)
     assert set(keys) < set(later)
-    events = [json.loads(line)["eventMetadata"]["eventId"] for key in later
-              for line in s3.get_object(Bucket="captures", Key=key)["Body"].read().decode().splitlines()]
+    events = [
+        json.loads(line)["eventMetadata"]["eventId"]
+        for key in later
+        for line in s3.get_object(Bucket="captures", Key=key)["Body"].read().decode().splitlines()
+    ]
     assert len(events) == len(set(events))
 
 
 def test_shadow_share_follows_sampling_and_disagreement_follows_the_profile() -> None:
-    stream = CaptureStream(bucket="b", prefix="", endpoint_name="ep", stream="ep/exp", production_variant="p",
-                           shadow_variant="s", shadow_percent=25.0, rps=5.0,
-                           shadow=CaptureProfile(disagreement_rate=0.2))
+    stream = CaptureStream(
+        bucket="b",
+        prefix="",
+        endpoint_name="ep",
+        stream="ep/exp",
+        production_variant="p",
+        shadow_variant="s",
+        shadow_percent=25.0,
+        rps=5.0,
+        shadow=CaptureProfile(disagreement_rate=0.2),
+    )
     start = dt.datetime(2030, 1, 6, 12)
     lines = list(capture_lines(stream, 7, start, start + dt.timedelta(minutes=30)))
     production = [json.loads(line) for side, _, line in lines if side == 0]

@@ -114,7 +114,9 @@ def test_scores_shift_fails_psi_and_ks_while_equal_scores_pass() -> None:
         for i in range(4000):
             truth = rng.betavariate(2, 5)
             request = f"{i},{truth}"
-            comparison.add_line(PRODUCTION, capture_line(i, request, json.dumps({"score": truth}), event_id=f"p{i}"), "p")
+            comparison.add_line(
+                PRODUCTION, capture_line(i, request, json.dumps({"score": truth}), event_id=f"p{i}"), "p"
+            )
             shadow = min(1.0, truth + shift + rng.gauss(0, 0.005))
             comparison.add_line(SHADOW, capture_line(i, request, json.dumps({"score": shadow}), event_id=f"s{i}"), "s")
         return comparison.finish()
@@ -136,9 +138,7 @@ def test_bad_lines_are_counted_by_kind_never_raised_never_dropped() -> None:
         json.dumps({"eventMetadata": {"inferenceTime": "2030-01-06T00:00:01Z"}}),
         good.replace("2030-01-06T00:00:01Z", "yesterday"),
         good.replace('"encoding": "JSON"', '"encoding": "UTF-16"'),
-        capture_line(1, "1,2", "not base64!", encoding="BASE64").replace(
-            '"data": "bm90', '"data": "%%%'
-        ),
+        capture_line(1, "1,2", "not base64!", encoding="BASE64").replace('"data": "bm90', '"data": "%%%'),
         capture_line(1, "1,2", '{"score": 1}'),  # no label there
         capture_line(1, "1,2", '{"label": "a"}', encoding="BASE64"),  # base64 is fine
     ]
@@ -168,9 +168,9 @@ def test_parse_line_decodes_base64_and_keeps_ids() -> None:
 
 
 def test_output_fields_read_json_paths_and_csv_columns() -> None:
-    assert OutputField(kind="score", json_path="$.predictions[0].score").read(
-        '{"predictions": [{"score": 0.25}]}'
-    ) == 0.25
+    assert (
+        OutputField(kind="score", json_path="$.predictions[0].score").read('{"predictions": [{"score": 0.25}]}') == 0.25
+    )
     assert OutputField(kind="label", json_path="$").read("3.0") == "3"
     assert OutputField(kind="label", csv_column=1).read('0.9,"spam, eggs"\n0.1,ham') == "spam, eggs"
     with pytest.raises(ValueError, match="csv_column 4"):

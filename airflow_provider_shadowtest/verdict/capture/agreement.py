@@ -44,7 +44,7 @@ SIDE_NAMES: Final = ("production", "shadow")
 MAX_CONFUSION_CELLS: Final = 50
 
 
-def make_check(
+def make_check(  # noqa: PLR0917 - the fields of a check, in the order of its dict
     name: str,
     metric: str,
     estimate: float | None,
@@ -227,8 +227,14 @@ class CaptureComparison:
         }
         if shadow_total == 0:
             check = make_check(
-                "capture_pairing", "paired_shadow_percent", None, None, s.min_paired_percent, INCONCLUSIVE,
-                "no shadow records were captured in the window", critical=False,
+                "capture_pairing",
+                "paired_shadow_percent",
+                None,
+                None,
+                s.min_paired_percent,
+                INCONCLUSIVE,
+                "no shadow records were captured in the window",
+                critical=False,
             )
             return check, figures
         low, high = stats.wilson_interval(paired, shadow_total, s.confidence)
@@ -238,14 +244,22 @@ class CaptureComparison:
             reason = f"only {comparable} comparable pairs, {s.min_pairs} needed"
         elif estimate < s.min_paired_percent:
             decision = INCONCLUSIVE
-            reason = (f"only {estimate:.1f} % of {shadow_total} shadow records found their production record, "
-                      f"{s.min_paired_percent:g} % needed")
+            reason = (
+                f"only {estimate:.1f} % of {shadow_total} shadow records found their production record, "
+                f"{s.min_paired_percent:g} % needed"
+            )
         else:
             decision = PASS
             reason = f"{paired} of {shadow_total} shadow records paired ({estimate:.1f} %)"
         check = make_check(
-            "capture_pairing", "paired_shadow_percent", estimate, (100 * low, 100 * high), s.min_paired_percent,
-            decision, reason, critical=False,
+            "capture_pairing",
+            "paired_shadow_percent",
+            estimate,
+            (100 * low, 100 * high),
+            s.min_paired_percent,
+            decision,
+            reason,
+            critical=False,
         )
         return check, figures
 
@@ -267,20 +281,40 @@ class CaptureComparison:
             "shadow_labels": dict(_marginal(self._labels, 1)),
         }
         if n == 0:
-            check = make_check("label_agreement", "agreement_percent", None, None, s.min_agreement_percent,
-                               INCONCLUSIVE, gate or "no comparable pairs", critical=True)
+            check = make_check(
+                "label_agreement",
+                "agreement_percent",
+                None,
+                None,
+                s.min_agreement_percent,
+                INCONCLUSIVE,
+                gate or "no comparable pairs",
+                critical=True,
+            )
             return [check], figures
         low, high = stats.wilson_interval(agree, n, s.confidence)
         interval = (100 * low, 100 * high)
         estimate = 100.0 * agree / n
         decision = decide_at_least(interval, s.min_agreement_percent)
-        reason = (f"shadow agrees with production on {estimate:.2f} % of {n} labels "
-                  f"({interval[0]:.2f}-{interval[1]:.2f} % at {s.confidence:.0%}); at least "
-                  f"{s.min_agreement_percent:g} % required")
+        reason = (
+            f"shadow agrees with production on {estimate:.2f} % of {n} labels "
+            f"({interval[0]:.2f}-{interval[1]:.2f} % at {s.confidence:.0%}); at least "
+            f"{s.min_agreement_percent:g} % required"
+        )
         if gate is not None:
             decision, reason = INCONCLUSIVE, f"{gate}; {reason}"
-        return [make_check("label_agreement", "agreement_percent", estimate, interval, s.min_agreement_percent,
-                           decision, reason, critical=True)], figures
+        return [
+            make_check(
+                "label_agreement",
+                "agreement_percent",
+                estimate,
+                interval,
+                s.min_agreement_percent,
+                decision,
+                reason,
+                critical=True,
+            )
+        ], figures
 
     def _score_checks(self, gate: str | None) -> tuple[list[dict[str, Any]], dict[str, Any]]:
         s = self.settings
@@ -290,8 +324,9 @@ class CaptureComparison:
         if n == 0:
             reason = gate or "no comparable pairs"
             checks = [
-                make_check("score_difference", metric, None, None, s.max_score_difference, INCONCLUSIVE, reason,
-                           critical=True),
+                make_check(
+                    "score_difference", metric, None, None, s.max_score_difference, INCONCLUSIVE, reason, critical=True
+                ),
                 make_check("score_psi", "psi", None, None, s.max_psi, INCONCLUSIVE, reason, critical=False),
                 make_check("score_ks", "ks_statistic", None, None, s.max_ks, INCONCLUSIVE, reason, critical=False),
             ]
@@ -306,9 +341,8 @@ class CaptureComparison:
         ks = stats.ks_with_interval(production, shadow, s.confidence)
         figures = {
             "pairs": n,
-            "abs_difference": {
-                f"p{q:g}": float(np.quantile(differences, q / 100)) for q in (50, 90, 95, 99)
-            } | {"max": float(differences[-1]), "mean": float(differences.mean())},
+            "abs_difference": {f"p{q:g}": float(np.quantile(differences, q / 100)) for q in (50, 90, 95, 99)}
+            | {"max": float(differences[-1]), "mean": float(differences.mean())},
             "production_mean": float(production.mean()),
             "shadow_mean": float(shadow.mean()),
             "mean_shift": float(shadow.mean() - production.mean()),
@@ -317,24 +351,54 @@ class CaptureComparison:
         }
         level = f"at {s.confidence:.0%}"
         diff_decision = decide_at_most((low, high), s.max_score_difference)
-        diff_reason = (f"p{percentile:g} of |shadow - production| is {estimate:.4g} ({low:.4g}-{high:.4g} {level}) "
-                       f"over {n} pairs; at most {s.max_score_difference:g} allowed")
+        diff_reason = (
+            f"p{percentile:g} of |shadow - production| is {estimate:.4g} ({low:.4g}-{high:.4g} {level}) "
+            f"over {n} pairs; at most {s.max_score_difference:g} allowed"
+        )
         psi_decision = decide_at_most((psi["low"], psi["high"]), s.max_psi)
-        psi_reason = (f"PSI of the shadow's scores against production's is {psi['psi']:.4f} "
-                      f"({psi['low']:.4f}-{psi['high']:.4f} {level}); at most {s.max_psi:g} allowed")
+        psi_reason = (
+            f"PSI of the shadow's scores against production's is {psi['psi']:.4f} "
+            f"({psi['low']:.4f}-{psi['high']:.4f} {level}); at most {s.max_psi:g} allowed"
+        )
         ks_decision = decide_at_most((ks["low"], ks["high"]), s.max_ks)
-        ks_reason = (f"KS distance is {ks['statistic']:.4f} ({ks['low']:.4f}-{ks['high']:.4f} {level}, "
-                     f"p = {ks['pvalue']:.3g}); at most {s.max_ks:g} allowed")
+        ks_reason = (
+            f"KS distance is {ks['statistic']:.4f} ({ks['low']:.4f}-{ks['high']:.4f} {level}, "
+            f"p = {ks['pvalue']:.3g}); at most {s.max_ks:g} allowed"
+        )
         if gate is not None:
             diff_decision = psi_decision = ks_decision = INCONCLUSIVE
             diff_reason, psi_reason, ks_reason = (f"{gate}; {r}" for r in (diff_reason, psi_reason, ks_reason))
         checks = [
-            make_check("score_difference", metric, estimate, (low, high), s.max_score_difference, diff_decision,
-                       diff_reason, critical=True),
-            make_check("score_psi", "psi", psi["psi"], (psi["low"], psi["high"]), s.max_psi, psi_decision,
-                       psi_reason, critical=False),
-            make_check("score_ks", "ks_statistic", ks["statistic"], (ks["low"], ks["high"]), s.max_ks, ks_decision,
-                       ks_reason, critical=False),
+            make_check(
+                "score_difference",
+                metric,
+                estimate,
+                (low, high),
+                s.max_score_difference,
+                diff_decision,
+                diff_reason,
+                critical=True,
+            ),
+            make_check(
+                "score_psi",
+                "psi",
+                psi["psi"],
+                (psi["low"], psi["high"]),
+                s.max_psi,
+                psi_decision,
+                psi_reason,
+                critical=False,
+            ),
+            make_check(
+                "score_ks",
+                "ks_statistic",
+                ks["statistic"],
+                (ks["low"], ks["high"]),
+                s.max_ks,
+                ks_decision,
+                ks_reason,
+                critical=False,
+            ),
         ]
         return checks, figures
 

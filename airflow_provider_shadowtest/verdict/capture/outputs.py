@@ -40,7 +40,9 @@ def compile_json_path(path: str) -> tuple[str | int, ...]:
     while position < len(text):
         match = _STEP.match(text, position)
         if match is None or match.end() == position:
-            raise ValueError(f"cannot read {path!r} at position {position}: use keys and [n], e.g. $.predictions[0].score")
+            raise ValueError(
+                f"cannot read {path!r} at position {position}: use keys and [n], e.g. $.predictions[0].score"
+            )
         key, index = match.groups()
         steps.append(int(index) if index is not None else key)
         position = match.end()

@@ -131,15 +131,42 @@ def decode_body(body: Any, what: str) -> str:
     )
 
 
+_decode_json = json.JSONDecoder().decode
+
+
 def parse_capture_line(line: bytes | str) -> CaptureRecord:
     """Parse one JSON Lines capture record; the output body stays text (see :class:`CaptureRecord`).
 
     :raises CaptureLineError: naming the problem kind and the field.
     """
     try:
-        event = json.loads(line)
+        event = _decode_json(line.decode("utf-8") if isinstance(line, bytes) else line)
     except ValueError as error:
         raise CaptureLineError(MALFORMED_LINE, f"not JSON: {error}") from error
+    try:  # the common, well-formed case without a check per field
+        capture = event["captureData"]
+        metadata = event["eventMetadata"]
+        seconds = parse_inference_time(metadata["inferenceTime"])
+        output_body = capture["endpointOutput"]
+        if output_body["encoding"] in TEXT_ENCODINGS and isinstance(output_body["data"], str):
+            output = output_body["data"]
+        else:
+            output = decode_body(output_body, "endpointOutput")
+        input_data = capture["endpointInput"]["data"]
+        event_id, inference_id = metadata.get("eventId"), metadata.get("inferenceId")
+    except (KeyError, TypeError, AttributeError, ValueError):
+        return _parse_checked(event)
+    return CaptureRecord(
+        seconds,
+        event_id if isinstance(event_id, str) and event_id else None,
+        inference_id if isinstance(inference_id, str) and inference_id else None,
+        hash(input_data) if isinstance(input_data, str) else None,
+        output,
+    )
+
+
+def _parse_checked(event: Any) -> CaptureRecord:
+    """Parse field by field, to name the first problem precisely."""
     if not isinstance(event, dict):
         raise CaptureLineError(MALFORMED_LINE, "not a JSON object")
     capture = event.get("captureData")

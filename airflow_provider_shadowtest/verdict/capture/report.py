@@ -19,18 +19,27 @@ def _number(value: Any, digits: int = 4) -> str:
 def render_capture_markdown(result: ComparisonResult) -> str:
     """Return the "Prediction agreement" section: checks, pairing, confusion or score figures, problems."""
     d = result.details
-    lines = ["## Prediction agreement (data capture)", "", "| check | estimate | interval | limit | decision |",
-             "|---|---|---|---|---|"]
+    lines = [
+        "## Prediction agreement (data capture)",
+        "",
+        "| check | estimate | interval | limit | decision |",
+        "|---|---|---|---|---|",
+    ]
     for c in result.checks:
-        interval = (f"{_number(c['interval_low'])} - {_number(c['interval_high'])}"
-                    if c["interval_low"] is not None else "n/a")
-        lines.append(f"| {c['name']} ({c['metric']}) | {_number(c['estimate'])} | {interval} | "
-                     f"{_number(c['allowed_limit'])} | {c['decision'].upper()} |")
+        interval = (
+            f"{_number(c['interval_low'])} - {_number(c['interval_high'])}" if c["interval_low"] is not None else "n/a"
+        )
+        lines.append(
+            f"| {c['name']} ({c['metric']}) | {_number(c['estimate'])} | {interval} | "
+            f"{_number(c['allowed_limit'])} | {c['decision'].upper()} |"
+        )
     lines += ["", *(f"- {c['name']}: {c['reason']}" for c in result.checks), ""]
     p = d["pairing"]
     methods = ", ".join(f"{k} {v}" for k, v in p["by_method"].items())
-    lines.append(f"Pairs: {p['paired']} ({methods}); unpaired: production {p['unpaired_production']}, "
-                 f"shadow {p['unpaired_shadow']}; without a readable answer: {p['incomparable']}.")
+    lines.append(
+        f"Pairs: {p['paired']} ({methods}); unpaired: production {p['unpaired_production']}, "
+        f"shadow {p['unpaired_shadow']}; without a readable answer: {p['incomparable']}."
+    )
     labels = d.get("labels")
     if labels and labels.get("confusion"):
         lines += ["", "| production | shadow | count |", "|---|---|---|"]

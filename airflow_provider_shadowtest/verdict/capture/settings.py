@@ -110,7 +110,10 @@ class CaptureComparisonSettings:
         for f in dataclasses.fields(self):
             value = getattr(self, f.name)
             if isinstance(value, OutputField):
-                value = {k: v for k, v in (("kind", value.kind), ("json_path", value.json_path),
-                                           ("csv_column", value.csv_column)) if v is not None}
+                value = {
+                    k: v
+                    for k, v in (("kind", value.kind), ("json_path", value.json_path), ("csv_column", value.csv_column))
+                    if v is not None
+                }
             out[f.name] = value
         return out

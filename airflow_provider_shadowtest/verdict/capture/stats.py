@@ -117,9 +117,7 @@ def ks_with_interval(production: Any, shadow: Any, confidence: float) -> dict[st
 
     result = stats.ks_2samp(production, shadow, method="asymp")
     alpha = 1 - confidence
-    bound = math.sqrt(math.log(4 / alpha) / (2 * len(production))) + math.sqrt(
-        math.log(4 / alpha) / (2 * len(shadow))
-    )
+    bound = math.sqrt(math.log(4 / alpha) / (2 * len(production))) + math.sqrt(math.log(4 / alpha) / (2 * len(shadow)))
     statistic = float(result.statistic)
     return {
         "statistic": statistic,
