@@ -61,6 +61,13 @@ def test_an_agreeing_candidate_passes_and_one_that_disagrees_on_ten_percent_fail
     assert confusion[("cat", "dog")] + confusion[("dog", "cat")] == 3000 - bad.details["labels"]["agreeing"]
 
 
+def test_an_interval_straddling_the_limit_is_inconclusive() -> None:
+    result = _labels(400, disagree=0.05, seed=4).finish()
+    check = _check(result, "label_agreement")
+    assert float(check["interval_low"]) < 95.0 < float(check["interval_high"])  # type: ignore[arg-type]
+    assert check["decision"] == INCONCLUSIVE
+
+
 def test_few_pairs_are_inconclusive_not_a_guess() -> None:
     result = _labels(30, disagree=0.5).finish()
     assert _check(result, "capture_pairing")["decision"] == INCONCLUSIVE
@@ -200,3 +207,16 @@ def test_intervals() -> None:
     estimate, low_q, high_q = quantile_interval(values, 0.5, 0.95)
     assert estimate == 500
     assert 460 < low_q < 500 < high_q < 540
+
+
+def test_the_core_imports_no_heavy_or_aws_module() -> None:
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, airflow_provider_shadowtest.verdict.capture\n"
+        "heavy = [m for m in ('numpy', 'scipy', 'boto3', 'botocore', 'moto', 'airflow') if m in sys.modules]\n"
+        "print(heavy)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"
