@@ -172,7 +172,7 @@ class CaptureHook(AwsBaseHook):
             data = fetched.result()
             lines: Iterable[bytes] = data.splitlines() if data is not None else self.iter_lines(bucket, key)
             for line_number, line in enumerate(lines, start=1):
-                comparison.add_line(side, line, f"{where}:{line_number}")
+                comparison.add_line(side, line, where, line_number)
         except (ClientError, BotoCoreError) as error:
             comparison.note_problem(side, READ_ERROR, f"{where}:{line_number}", _describe(error))
 

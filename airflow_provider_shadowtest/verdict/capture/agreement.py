@@ -134,10 +134,11 @@ class CaptureComparison:
         self._pairer = Pairer(settings.time_tolerance_seconds, self._compare_pair)
 
     # -- input ------------------------------------------------------------------------------------
-    def add_line(self, side: int, line: bytes | str, where: str) -> None:
+    def add_line(self, side: int, line: bytes | str, where: str, line_number: int | None = None) -> None:
         """Parse one capture line of ``side`` (``PRODUCTION`` 0 or ``SHADOW`` 1); bad lines are counted.
 
-        :param where: the object key and line number, for the problem examples.
+        :param where: the object (its S3 URI), for the problem examples.
+        :param line_number: the line's number in that object, 1-based.
         """
         self.lines_read[side] += 1
         if not line.strip():
@@ -145,11 +146,11 @@ class CaptureComparison:
         try:
             record = parse_capture_line(line)
         except CaptureLineError as error:
-            self.problems[side].add(error.kind, where, str(error))
+            self.problems[side].add(error.kind, _at(where, line_number), str(error))
             return
-        self.add_record(side, record, where)
+        self.add_record(side, record, where, line_number)
 
-    def add_record(self, side: int, record: CaptureRecord, where: str) -> None:
+    def add_record(self, side: int, record: CaptureRecord, where: str, line_number: int | None = None) -> None:
         """Read the compared value out of ``record`` and pair it."""
         when = record.time_seconds
         if (self._start is not None and when < self._start) or (self._end is not None and when >= self._end):
@@ -158,7 +159,7 @@ class CaptureComparison:
         try:
             record.output = self._fields[side].read(record.output)
         except (ValueError, TypeError) as error:
-            self.problems[side].add(UNPARSABLE_OUTPUT, where, str(error))
+            self.problems[side].add(UNPARSABLE_OUTPUT, _at(where, line_number), str(error))
             record.output = None
         self._pairer.add(side, record)
 
@@ -401,6 +402,10 @@ class CaptureComparison:
             ),
         ]
         return checks, figures
+
+
+def _at(where: str, line_number: int | None) -> str:
+    return where if line_number is None else f"{where}:{line_number}"
 
 
 def _marginal(cells: Counter[tuple[str, str]], index: int) -> Counter[str]:

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import csv
-import json
 import math
 import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Final
+
+from airflow_provider_shadowtest.verdict.capture.records import decode_json
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -116,7 +117,7 @@ class OutputField:
         return f"json_path {self.json_path}" if self.json_path is not None else f"csv_column {self.csv_column}"
 
     def _read_json(self, body: str) -> Any:
-        value: Any = json.loads(body)
+        value: Any = decode_json(body)
         for step in self._steps:
             if isinstance(step, int):
                 if not isinstance(value, list) or not -len(value) <= step < len(value):

@@ -131,7 +131,18 @@ def decode_body(body: Any, what: str) -> str:
     )
 
 
-_decode_json = json.JSONDecoder().decode
+_decoder = json.JSONDecoder()
+
+
+def decode_json(text: str) -> Any:
+    """``json.loads`` for one value, faster on the usual line without surrounding whitespace."""
+    try:
+        value, end = _decoder.raw_decode(text)
+    except ValueError:
+        return _decoder.decode(text)  # leading whitespace, or the precise error
+    if end != len(text) and text[end:].strip():
+        return _decoder.decode(text)  # raises: extra data
+    return value
 
 
 def parse_capture_line(line: bytes | str) -> CaptureRecord:
@@ -140,7 +151,7 @@ def parse_capture_line(line: bytes | str) -> CaptureRecord:
     :raises CaptureLineError: naming the problem kind and the field.
     """
     try:
-        event = _decode_json(line.decode("utf-8") if isinstance(line, bytes) else line)
+        event = decode_json(line.decode("utf-8") if isinstance(line, bytes) else line)
     except ValueError as error:
         raise CaptureLineError(MALFORMED_LINE, f"not JSON: {error}") from error
     try:  # the common, well-formed case without a check per field
