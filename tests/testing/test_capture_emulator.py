@@ -106,3 +106,19 @@ def test_no_capture_without_data_storage_config(clients: Any) -> None:
     sm.create_inference_experiment(**shadow_test_request("exp", "ep", "prod-model", "candidate"))
     clock.shift(30 * 60)
     assert _keys(s3) == []
+
+
+def test_captures_are_written_in_both_modes(emulator: Any, clock: Any, sm: Any, endpoint: Any) -> None:
+    """In-process and over HTTP (the server's own S3 listing writes them)."""
+    endpoint("ep")
+    s3 = emulator.client("s3")
+    s3.create_bucket(Bucket="captures")
+    sm.create_inference_experiment(
+        **shadow_test_request(
+            "exp", "ep", "prod-model", "shadow-model", DataStorageConfig={"Destination": "s3://captures"}
+        )
+    )
+    clock.shift(12 * 60)
+    keys = _keys(s3)
+    assert {k.split("/")[1] for k in keys} == {"AllTraffic", "shadow"}
+    assert all(k.startswith("ep/") for k in keys)
