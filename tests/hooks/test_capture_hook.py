@@ -112,3 +112,24 @@ def test_split_destination() -> None:
     assert split_destination("https://s3.us-east-1.amazonaws.com/bucket/p/q") == ("bucket", "p/q")
     with pytest.raises(CaptureNotConfiguredError, match="Destination"):
         split_destination("ftp://x")
+
+
+def test_large_objects_are_streamed_line_by_line_with_the_same_result(
+    world: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    experiment = _experiment(world, {"shadowtest:disagreement-rate": "3%"})
+    hook = CaptureHook(aws_conn_id=None, region_name=REGION)
+    whole = hook.compare_experiment(experiment, LABEL)
+    streamed_lines: list[str] = []
+    original = CaptureHook.iter_lines
+
+    def spy(self: CaptureHook, bucket: str, key: str) -> Any:
+        streamed_lines.append(key)
+        return original(self, bucket, key)
+
+    monkeypatch.setattr("airflow_provider_shadowtest.hooks.capture.WHOLE_OBJECT_BYTES", 0)
+    monkeypatch.setattr(CaptureHook, "iter_lines", spy)
+    streamed = hook.compare_experiment(experiment, LABEL)
+    assert len(streamed_lines) == whole.details["records"]["shadow"]["objects"] * 2
+    assert streamed.checks == whole.checks
+    assert streamed.details["labels"] == whole.details["labels"]

@@ -122,3 +122,22 @@ def test_captures_are_written_in_both_modes(emulator: Any, clock: Any, sm: Any, 
     keys = _keys(s3)
     assert {k.split("/")[1] for k in keys} == {"AllTraffic", "shadow"}
     assert all(k.startswith("ep/") for k in keys)
+
+
+def test_capture_profiles_layer_settings_environment_and_tags(monkeypatch: pytest.MonkeyPatch) -> None:
+    from airflow_provider_shadowtest.testing.capture import resolve_capture_profile, set_capture_profiles
+
+    monkeypatch.setenv("SHADOWTEST_CAPTURE_PROFILES", '{"*": {"score_noise": 0.02}, "cand": {"score_shift": 0.1}}')
+    assert resolve_capture_profile("cand") == CaptureProfile(score_noise=0.02, score_shift=0.1)
+    tags = {"shadowtest:disagreement-rate": "10%", "shadowtest:score-shift": "oops"}
+    assert resolve_capture_profile("cand", tags) == CaptureProfile(
+        score_noise=0.02, score_shift=0.1, disagreement_rate=0.1
+    )
+    set_capture_profiles({"cand": {"disagreement_rate": 0.5}})
+    try:
+        assert resolve_capture_profile("cand").disagreement_rate == 0.5
+        assert resolve_capture_profile("cand").score_shift == 0.0  # the environment no longer counts
+    finally:
+        set_capture_profiles(None)
+    with pytest.raises(ValueError, match="disagreement_rate"):
+        CaptureProfile(disagreement_rate=2)
