@@ -10,6 +10,7 @@ from moto.cloudwatch.responses import CloudWatchResponse
 from moto.sagemaker.models import FakeEndpointConfig, sagemaker_backends
 from moto.sagemaker.responses import SageMakerResponse
 
+from airflow_provider_shadowtest.testing import capture
 from airflow_provider_shadowtest.testing import endpoints as eps
 from airflow_provider_shadowtest.testing import request_gate as gate
 from airflow_provider_shadowtest.testing import responses as rsp
@@ -68,6 +69,7 @@ def install() -> None:
         _wrap_marked(SageMakerResponse, "delete_tags", tags.wrap_delete_tags, tags.MARK)
         FakeEndpointConfig.validate_instance_type = eps.validate_instance_type  # type: ignore[method-assign]
         _install_metrics()
+        capture.install()
         _installed = True
 
 
