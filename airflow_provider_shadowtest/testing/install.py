@@ -10,11 +10,10 @@ from moto.cloudwatch.responses import CloudWatchResponse
 from moto.sagemaker.models import FakeEndpointConfig, sagemaker_backends
 from moto.sagemaker.responses import SageMakerResponse
 
-from airflow_provider_shadowtest.testing import capture
+from airflow_provider_shadowtest.testing import capture, shapes, tags
 from airflow_provider_shadowtest.testing import endpoints as eps
 from airflow_provider_shadowtest.testing import request_gate as gate
 from airflow_provider_shadowtest.testing import responses as rsp
-from airflow_provider_shadowtest.testing import shapes, tags
 from airflow_provider_shadowtest.testing.store import deleted_experiments, experiments, lock_of
 
 log = logging.getLogger(__name__)
