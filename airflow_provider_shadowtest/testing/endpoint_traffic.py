@@ -142,7 +142,8 @@ def production_samples(
     now: datetime,
 ) -> list[Sample]:
     """The production variant's samples over its window, outside the ``excluded`` experiment windows."""
-    from airflow_provider_shadowtest.testing.metrics import VariantSpan, minute_spans, resolve_profile, variant_samples
+    from airflow_provider_shadowtest.testing.metrics import resolve_profile
+    from airflow_provider_shadowtest.testing.samples import VariantSpan, minute_spans, variant_samples
 
     profile = resolve_profile(window.model_name, window.model_tags, profiles)
     if window.instance_count:
