@@ -82,9 +82,9 @@ def fetch_evidence(
     endpoint_name: str,
     production_variant_name: str,
     shadow_variant_name: str,
+    *,
     start: dt.datetime,
     end: dt.datetime,
-    *,
     now: dt.datetime | None = None,
     shadow_in_service_at: dt.datetime | None = None,
     warmup_seconds: float = DEFAULT_WARMUP_SECONDS,
@@ -100,7 +100,11 @@ def fetch_evidence(
     """
     now = now or dt.datetime.now(dt.timezone.utc)
     window = judged_window(
-        start, end, now, shadow_in_service_at=shadow_in_service_at, warmup_seconds=warmup_seconds,
+        start,
+        end,
+        now,
+        shadow_in_service_at=shadow_in_service_at,
+        warmup_seconds=warmup_seconds,
         lag_seconds=lag_seconds,
     )
     series: dict[str, VariantSeries] = {}

@@ -9,7 +9,10 @@
 
 from __future__ import annotations
 
+import bisect
 import dataclasses
+import functools
+import itertools
 import math
 from typing import TYPE_CHECKING, Any, Final
 
@@ -49,29 +52,30 @@ def _check_confidence(confidence_percent: float) -> float:
     return confidence_percent / 100.0
 
 
+@functools.lru_cache(maxsize=_EXACT_UP_TO)
+def _signed_rank_cdf(n: int) -> tuple[float, ...]:
+    """P(T <= s) for s = 0 .. n(n+1)/2, T the signed-rank statistic of n pairs under no shift."""
+    total = n * (n + 1) // 2
+    counts = [1] + [0] * total  # number of subsets of 1..n with each rank sum
+    for r in range(1, n + 1):
+        for s in range(total, r - 1, -1):
+            counts[s] += counts[s - r]
+    return tuple(itertools.accumulate(c / 2.0**n for c in counts))
+
+
 def _signed_rank_critical(n: int, alpha_each_side: float) -> int:
     """Largest k with P(T <= k - 1) <= alpha_each_side for the signed-rank statistic T of n pairs.
 
     The interval is then the k-th smallest to the k-th largest Walsh average.
     """
     if n <= _EXACT_UP_TO:
-        total = n * (n + 1) // 2
-        counts = [1] + [0] * total  # number of subsets of 1..n with each rank sum
-        for r in range(1, n + 1):
-            for s in range(total, r - 1, -1):
-                counts[s] += counts[s - r]
-        scale, cumulative, k = 2.0**n, 0.0, 0
-        while k <= total:
-            cumulative += counts[k] / scale
-            if cumulative > alpha_each_side:
-                break
-            k += 1
-        return k
+        # Slack for float rounding, so a tail of exactly alpha counts as within it.
+        return bisect.bisect_right(_signed_rank_cdf(n), alpha_each_side * (1 + 1e-9))
     from scipy.stats import norm
 
     mean = n * (n + 1) / 4.0
     sd = math.sqrt(n * (n + 1) * (2 * n + 1) / 24.0)
-    return max(0, int(math.floor(mean - float(norm.ppf(1.0 - alpha_each_side)) * sd + 0.5)))
+    return max(0, math.floor(mean - float(norm.ppf(1.0 - alpha_each_side)) * sd + 0.5))
 
 
 def hodges_lehmann(values: Sequence[float], confidence_percent: float) -> Interval | None:
@@ -124,14 +128,24 @@ def ratio_interval(pairs: Sequence[tuple[float, float]], confidence_percent: flo
     )
 
 
-def wilson(successes: float, trials: float, confidence_percent: float) -> tuple[float, float]:
-    """Wilson score interval of a proportion (scipy's ``binomtest``)."""
-    from scipy.stats import binomtest
+@functools.lru_cache(maxsize=256)
+def _z(level: float) -> float:
+    from scipy.stats import norm
 
+    return float(norm.isf((1.0 - level) / 2.0))
+
+
+def wilson(successes: float, trials: float, confidence_percent: float) -> tuple[float, float]:
+    """Wilson score interval of a proportion (the closed form scipy's ``binomtest(...).proportion_ci`` uses)."""
     level = _check_confidence(confidence_percent)
-    n, k = round(trials), min(round(successes), round(trials))
-    ci = binomtest(k, n).proportion_ci(confidence_level=level, method="wilson")
-    return float(ci.low), float(ci.high)
+    n = float(round(trials))
+    if n < 1:
+        raise ValueError(f"trials: expected at least 1, got {trials!r}")
+    p = min(float(round(successes)), n) / n
+    z = _z(level)
+    centre = (p + z * z / (2 * n)) / (1 + z * z / n)
+    spread = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
+    return max(0.0, centre - spread), min(1.0, centre + spread)
 
 
 def difference_interval(

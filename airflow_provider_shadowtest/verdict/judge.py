@@ -55,6 +55,9 @@ class CheckResult:
     interval: Interval | None
     reason: str
     more_seconds: float | None = None
+    #: Lower end of the interval at the REJECT side's confidence (corrected for the number of checks).
+    reject_low: float | None = None
+    reject_confidence_percent: float | None = None
 
     def to_json(self) -> dict[str, Any]:
         """Return the result as plain JSON (infinite bounds as None)."""
@@ -76,6 +79,8 @@ class CheckResult:
             "shadow": self.shadow,
             "change": None if self.interval is None else self.interval.estimate,
             "interval": interval,
+            "reject_low": self.reject_low,
+            "reject_confidence_percent": self.reject_confidence_percent,
             "allowed_increase": self.spec.allowed_increase,
             "allowed_increase_unit": self.spec.unit,
             "reason": self.reason,
@@ -94,6 +99,7 @@ class StatisticalVerdict:
     settings: JudgeSettings
     confidence_percent: float
     more_observation_seconds: float | None = None
+    reject_confidence_percent: float | None = None
     notes: tuple[str, ...] = ()
     experiment_name: str | None = None
     endpoint_name: str | None = None
@@ -107,6 +113,7 @@ class StatisticalVerdict:
             "reasons": list(self.reasons),
             "notes": list(self.notes),
             "confidence_percent": self.confidence_percent,
+            "reject_confidence_percent": self.reject_confidence_percent,
             "checks": [c.to_json() for c in self.checks],
             "experiment_name": self.experiment_name,
             "endpoint_name": self.endpoint_name,
@@ -140,21 +147,23 @@ def _label(spec: CheckSpec) -> str:
     return f"{base} {'mean' if stat == 'Average' else stat}"
 
 
-def _classify(interval: Interval, allowed: float) -> Outcome:
-    if interval.low > 0 and interval.estimate > allowed:
+def _classify(interval: Interval, reject_low: float, allowed: float) -> Outcome:
+    if reject_low > 0 and interval.estimate > allowed:
         return "regression"
     if interval.high <= allowed:
         return "within"
     return "undecided"
 
 
-def _more_seconds(interval: Interval, allowed: float, outcome: Outcome, period_seconds: int) -> float | None:
+def _more_seconds(
+    interval: Interval, reject_low: float, allowed: float, outcome: Outcome, period_seconds: int
+) -> float | None:
     """Observation still needed to decide, assuming the interval narrows as 1/sqrt(periods)."""
     if outcome != "undecided" or interval.n < 1:
         return None
     e = interval.estimate
     if e > allowed:  # heading for "regression": the lower end must pass 0
-        spread, room = e - interval.low, e
+        spread, room = e - reject_low, e
     else:  # heading for "within": the upper end must come down to the allowance
         spread, room = interval.high - e, allowed - e
     if not math.isfinite(spread) or room <= 0:
@@ -167,15 +176,34 @@ def _fmt(value: float, unit: str) -> str:
     return f"{value:+.1f} %" if unit == "percent" else f"{value:+.2f} pp"
 
 
-def judge_check(spec: CheckSpec, evidence: Evidence, confidence_percent: float) -> CheckResult:
-    """Compute one check's interval and outcome."""
-    label = _label(spec)
+def reject_confidence_percent(confidence_percent: float, critical_checks: int) -> float:
+    """Confidence of each check's lower bound, so that REJECT's error over all critical checks stays
+    within ``(100 - confidence_percent) / 2`` percent (Bonferroni)."""
+    return 100.0 - (100.0 - confidence_percent) / max(1, critical_checks)
+
+
+def _interval(spec: CheckSpec, evidence: Evidence, confidence_percent: float) -> Interval | None:
     if spec.kind == "ratio":
         pairs = evidence.paired(spec.metric)
+        return ratio_interval(pairs, confidence_percent) if pairs else None
+    prod_n, shadow_n = evidence.production.total(INVOCATIONS), evidence.shadow.total(INVOCATIONS)
+    prod_k, shadow_k = evidence.production.total(spec.metric), evidence.shadow.total(spec.metric)
+    return difference_interval(prod_k, prod_n, shadow_k, shadow_n, confidence_percent)
+
+
+def judge_check(
+    spec: CheckSpec, evidence: Evidence, confidence_percent: float, reject_confidence: float | None = None
+) -> CheckResult:
+    """Compute one check's interval and outcome.
+
+    :param reject_confidence: confidence of the lower bound a regression must clear (default:
+        ``confidence_percent``); the upper bound, which PROMOTE needs, is at ``confidence_percent``.
+    """
+    label = _label(spec)
+    if spec.kind == "ratio":
         prod_us, shadow_us = evidence.production.mean(spec.metric), evidence.shadow.mean(spec.metric)
         production = None if prod_us is None else prod_us / 1000.0
         shadow = None if shadow_us is None else shadow_us / 1000.0
-        interval = ratio_interval(pairs, confidence_percent) if pairs else None
         unit = "ms"
         missing = f"no minute with a {spec.metric} datapoint for both variants"
     else:
@@ -183,12 +211,16 @@ def judge_check(spec: CheckSpec, evidence: Evidence, confidence_percent: float) 
         prod_k, shadow_k = evidence.production.total(spec.metric), evidence.shadow.total(spec.metric)
         production = 100.0 * prod_k / prod_n if prod_n > 0 else None
         shadow = 100.0 * shadow_k / shadow_n if shadow_n > 0 else None
-        interval = difference_interval(prod_k, prod_n, shadow_k, shadow_n, confidence_percent)
         unit = "percent"
-        missing = "no invocations for " + (" and ".join(n for n, v in (("production", prod_n), ("shadow", shadow_n)) if v < 1) or "either")
+        absent = [n for n, v in (("production", prod_n), ("shadow", shadow_n)) if v < 1]
+        missing = "no invocations for " + " and ".join(absent)
+    interval = _interval(spec, evidence, confidence_percent)
     if interval is None:
         return CheckResult(spec, "no_data", label, unit, production, shadow, None, missing)
-    outcome = _classify(interval, spec.allowed_increase)
+    reject_level = reject_confidence if reject_confidence is not None else confidence_percent
+    strict = interval if reject_level == confidence_percent else _interval(spec, evidence, reject_level)
+    reject_low = strict.low if strict is not None else interval.low
+    outcome = _classify(interval, reject_low, spec.allowed_increase)
     low, high = _fmt(interval.low, spec.unit), _fmt(interval.high, spec.unit)
     allowed = _fmt(spec.allowed_increase, spec.unit)
     found = f"{label}: change {_fmt(interval.estimate, spec.unit)}, {confidence_percent:g} % interval [{low}, {high}]"
@@ -198,8 +230,10 @@ def judge_check(spec: CheckSpec, evidence: Evidence, confidence_percent: float) 
         "undecided": f"{found}: cannot yet tell whether it stays within the allowed {allowed}",
         "no_data": "",
     }[outcome]
-    more = _more_seconds(interval, spec.allowed_increase, outcome, evidence.period_seconds)
-    return CheckResult(spec, outcome, label, unit, production, shadow, interval, reason, more)
+    if outcome == "undecided" and interval.low > 0 and interval.estimate > spec.allowed_increase:
+        reason += f" (a regression must also clear the lower bound at {reject_level:.4g} %)"
+    more = _more_seconds(interval, reject_low, spec.allowed_increase, outcome, evidence.period_seconds)
+    return CheckResult(spec, outcome, label, unit, production, shadow, interval, reason, more, reject_low, reject_level)
 
 
 def judge(
@@ -216,7 +250,10 @@ def judge(
         judges each look at its own, higher, confidence).
     """
     level = float(confidence_percent if confidence_percent is not None else settings.confidence_percent)
-    results = tuple(judge_check(spec, evidence, level) for spec in settings.checks)
+    # PROMOTE needs every critical check within (no correction needed: all must pass); REJECT
+    # needs any one to regress, so its lower bounds are corrected for the number of checks.
+    reject_level = reject_confidence_percent(level, sum(1 for c in settings.checks if c.critical))
+    results = tuple(judge_check(spec, evidence, level, reject_level) for spec in settings.checks)
     critical = [r for r in results if r.spec.critical]
     regressions = [r for r in critical if r.outcome == "regression"]
     blocking_gaps = [r for r in critical if r.outcome == "no_data" and r.spec.must_have_data]
@@ -225,7 +262,9 @@ def judge(
     decided_within = [r for r in critical if r.outcome == "within"]
     shadow_invocations = evidence.shadow.total(INVOCATIONS)
     notes = [f"skipped, no data: {r.label} ({r.reason})" for r in skipped]
-    notes += [f"not critical, reported only: {r.reason}" for r in results if not r.spec.critical and r.reason]
+    notes += [
+        f"not critical, reported only: {r.reason}" for r in results if not r.spec.critical and r.outcome != "no_data"
+    ]
 
     more: float | None = None
     if shadow_invocations < settings.min_shadow_invocations:
@@ -248,7 +287,9 @@ def judge(
             rejecting = [
                 r.more_seconds for r in undecided if r.interval and r.interval.estimate > r.spec.allowed_increase
             ]
-            more = min(e for e in rejecting if e is not None) if rejecting else max(e for e in estimates if e)
+            more = (
+                min(e for e in rejecting if e is not None) if rejecting else max(e for e in estimates if e is not None)
+            )
             reasons.append(f"about {more / 60:,.0f} more minutes at this traffic would likely decide")
     else:
         decision = Decision.PROMOTE
@@ -264,6 +305,7 @@ def judge(
         settings=settings,
         confidence_percent=level,
         more_observation_seconds=more,
+        reject_confidence_percent=reject_level,
         notes=tuple(notes),
         experiment_name=experiment_name,
         endpoint_name=endpoint_name,

@@ -39,7 +39,8 @@ def render_statistical_markdown(document: Mapping[str, Any]) -> str:
         f"judged {window['start']} to {window['end']} ({window['judged_seconds'] / 60:,.0f} min at "
         f"{window['period_seconds']} s periods), after a {window['warmup_seconds']:g} s warm-up and "
         f"leaving a {window['lag_seconds']:g} s CloudWatch lag; intervals at "
-        f"{document['confidence_percent']:g} % confidence."
+        f"{document['confidence_percent']:g} % confidence (a regression must clear each check's lower "
+        f"bound at {document['reject_confidence_percent']:.4g} %, corrected for the number of critical checks)."
     )
     invocations = document["invocations"]
     lines += [

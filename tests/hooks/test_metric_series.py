@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 from typing import Any
 
 import boto3
@@ -47,7 +48,7 @@ def test_calls_stay_within_the_documented_limits() -> None:
     # The calls cover the window without gaps.
     assert calls[0][1] == start
     assert calls[-1][2] == T0
-    assert all(a[2] == b[1] for a, b in zip(calls, calls[1:], strict=False))
+    assert all(a[2] == b[1] for a, b in itertools.pairwise(calls))
     many = plan_calls(T0 - dt.timedelta(minutes=5), T0, 60, 1200)
     assert [c[0] for c in many] == [slice(0, 500), slice(500, 1000), slice(1000, 1200)]
 
@@ -102,7 +103,7 @@ def test_emulator_series_feed_the_judge(tags: dict[str, str], expected: Decision
         clock.move_to(END + dt.timedelta(minutes=10))
         cloudwatch = boto3.client("cloudwatch", region_name="us-east-1")
         evidence = fetch_evidence(
-            cloudwatch, "ep", production, shadow, START, END, warmup_seconds=300, lag_seconds=120
+            cloudwatch, "ep", production, shadow, start=START, end=END, warmup_seconds=300, lag_seconds=120
         )
     # The warm-up's 5 minutes are left out, the window ends at the scheduled end.
     assert evidence.window_start == START + dt.timedelta(minutes=5)
