@@ -13,7 +13,7 @@ Per window the per-minute series CloudWatch would return are built and judged by
 estimates against fixed thresholds), both with the default thresholds. The continuous part judges
 the same traffic every ``check_interval`` with ``verdict.sequential.look``.
 
-    python benchmarks/bench_verdict_power.py [--quick] [--seeds 200] [--draws shared|independent]
+    python benchmarks/bench_verdict_power.py [--quick] [--seeds 200] [--draws shared|independent] [--share 100]
 """
 
 from __future__ import annotations
@@ -35,7 +35,8 @@ from airflow_provider_shadowtest.verdict.sequential import SequentialPlan, look
 from airflow_provider_shadowtest.verdict.settings import settings_from_thresholds
 
 T0 = 1_900_000_020  # a whole minute (epoch seconds)
-SHARE_PERCENT = 50.0  # the example pipeline's default SamplingPercentage
+#: The shadow's SamplingPercentage; 100 as AWS recommends before promoting (``--share`` changes it).
+SHARE_PERCENT = 100.0
 PRODUCTION = TrafficProfile(error_4xx_rate=0.005, error_5xx_rate=0.005, model_error_rate=0.002)
 CASES: dict[str, tuple[TrafficProfile, bool]] = {  # name -> (candidate, is worse)
     "equal": (PRODUCTION, False),
@@ -56,13 +57,15 @@ class Requests:
     z_overhead: np.ndarray[Any, Any]
 
 
-def simulate(rng: np.random.Generator, minutes: int, rps: float, shared: bool) -> tuple[Requests, Requests]:
+def simulate(
+    rng: np.random.Generator, minutes: int, rps: float, shared: bool, share_percent: float = SHARE_PERCENT
+) -> tuple[Requests, Requests]:
     """The production variant's requests and the shadow's sample of them."""
     counts = rng.poisson(rps * 60.0, minutes)
     n = int(counts.sum())
     minute = np.repeat(np.arange(minutes), counts)
     production = Requests(minute, rng.random(n), rng.standard_normal(n), rng.standard_normal(n))
-    sampled = rng.random(n) * 100.0 < SHARE_PERCENT
+    sampled = rng.random(n) * 100.0 < share_percent
     if shared:
         shadow = Requests(
             minute[sampled], production.outcome[sampled], production.z_model[sampled], production.z_overhead[sampled]
@@ -136,7 +139,7 @@ def _when(seconds: int) -> dt.datetime:
 def run_window(seed: int, case: str, minutes: int, rps: float, shared: bool) -> tuple[Decision, Decision]:
     rng = np.random.default_rng([seed, minutes, round(rps * 10), list(CASES).index(case)])
     candidate, _ = CASES[case]
-    prod_req, shadow_req = simulate(rng, minutes, rps, shared)
+    prod_req, shadow_req = simulate(rng, minutes, rps, shared, SHARE_PERCENT)
     prod_series, prod_summary = observe(prod_req, PRODUCTION, minutes, "production")
     shadow_series, shadow_summary = observe(shadow_req, candidate, minutes, "shadow")
     old = evaluate(prod_summary, shadow_summary).decision
@@ -150,7 +153,7 @@ def run_continuous(seed: int, case: str, plan: SequentialPlan, rps: float, share
     step = round(plan.check_interval_seconds / 60)
     rng = np.random.default_rng([seed, 7, round(rps * 10), list(CASES).index(case)])
     candidate, _ = CASES[case]
-    prod_req, shadow_req = simulate(rng, minutes, rps, shared)
+    prod_req, shadow_req = simulate(rng, minutes, rps, shared, SHARE_PERCENT)
     prod_series, _ = observe(prod_req, PRODUCTION, minutes, "production")
     shadow_series, _ = observe(shadow_req, candidate, minutes, "shadow")
     previous = 0.0
@@ -168,13 +171,16 @@ def _rates(decisions: list[Decision]) -> dict[Decision, float]:
 
 
 def main(argv: list[str] | None = None) -> int:
+    global SHARE_PERCENT  # one knob for every simulation of the run
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", type=int, default=200, help="runs per case and window (default 200)")
     parser.add_argument("--quick", action="store_true", help="40 seeds: a rough table in a fraction of the time")
     parser.add_argument("--draws", choices=("shared", "independent"), default="shared")
+    parser.add_argument("--share", type=float, default=SHARE_PERCENT, help="shadow sampling percent (default 100)")
     args = parser.parse_args(argv)
     seeds = 40 if args.quick else args.seeds
     shared = args.draws == "shared"
+    SHARE_PERCENT = args.share
     began = time.monotonic()
     print(
         f"{seeds} seeds per cell; shadow share {SHARE_PERCENT:g} %; draws {args.draws}; production baseline "

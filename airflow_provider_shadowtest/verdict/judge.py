@@ -99,7 +99,6 @@ class StatisticalVerdict:
     settings: JudgeSettings
     confidence_percent: float
     more_observation_seconds: float | None = None
-    reject_confidence_percent: float | None = None
     notes: tuple[str, ...] = ()
     experiment_name: str | None = None
     endpoint_name: str | None = None
@@ -113,7 +112,6 @@ class StatisticalVerdict:
             "reasons": list(self.reasons),
             "notes": list(self.notes),
             "confidence_percent": self.confidence_percent,
-            "reject_confidence_percent": self.reject_confidence_percent,
             "checks": [c.to_json() for c in self.checks],
             "experiment_name": self.experiment_name,
             "endpoint_name": self.endpoint_name,
@@ -176,10 +174,24 @@ def _fmt(value: float, unit: str) -> str:
     return f"{value:+.1f} %" if unit == "percent" else f"{value:+.2f} pp"
 
 
-def reject_confidence_percent(confidence_percent: float, critical_checks: int) -> float:
-    """Confidence of each check's lower bound, so that REJECT's error over all critical checks stays
-    within ``(100 - confidence_percent) / 2`` percent (Bonferroni)."""
-    return 100.0 - (100.0 - confidence_percent) / max(1, critical_checks)
+def reject_confidence_levels(confidence_percent: float, checks: tuple[CheckSpec, ...]) -> dict[str, float]:
+    """Confidence of each critical check's lower bound, so that REJECT's error over all of them stays
+    within ``(100 - confidence_percent) / 2`` percent.
+
+    Weighted Bonferroni: each metric (``ModelLatency``, ``Invocation5XXErrors``, ...) gets an equal
+    share of the error, split among its statistics; the statistics of one metric ask nearly the
+    same question, so they share one share instead of each taking a full one.
+    """
+    critical = [c for c in checks if c.critical]
+    families: dict[str, int] = {}
+    for check in critical:
+        family = check.metric.split(".", 1)[0]
+        families[family] = families.get(family, 0) + 1
+    levels: dict[str, float] = {}
+    for check in critical:
+        weight = 1.0 / (len(families) * families[check.metric.split(".", 1)[0]])
+        levels[check.name] = 100.0 - (100.0 - confidence_percent) * weight
+    return levels
 
 
 def _interval(spec: CheckSpec, evidence: Evidence, confidence_percent: float) -> Interval | None:
@@ -252,8 +264,8 @@ def judge(
     level = float(confidence_percent if confidence_percent is not None else settings.confidence_percent)
     # PROMOTE needs every critical check within (no correction needed: all must pass); REJECT
     # needs any one to regress, so its lower bounds are corrected for the number of checks.
-    reject_level = reject_confidence_percent(level, sum(1 for c in settings.checks if c.critical))
-    results = tuple(judge_check(spec, evidence, level, reject_level) for spec in settings.checks)
+    reject_levels = reject_confidence_levels(level, settings.checks)
+    results = tuple(judge_check(spec, evidence, level, reject_levels.get(spec.name)) for spec in settings.checks)
     critical = [r for r in results if r.spec.critical]
     regressions = [r for r in critical if r.outcome == "regression"]
     blocking_gaps = [r for r in critical if r.outcome == "no_data" and r.spec.must_have_data]
@@ -305,7 +317,6 @@ def judge(
         settings=settings,
         confidence_percent=level,
         more_observation_seconds=more,
-        reject_confidence_percent=reject_level,
         notes=tuple(notes),
         experiment_name=experiment_name,
         endpoint_name=endpoint_name,

@@ -39,16 +39,16 @@ def render_statistical_markdown(document: Mapping[str, Any]) -> str:
         f"judged {window['start']} to {window['end']} ({window['judged_seconds'] / 60:,.0f} min at "
         f"{window['period_seconds']} s periods), after a {window['warmup_seconds']:g} s warm-up and "
         f"leaving a {window['lag_seconds']:g} s CloudWatch lag; intervals at "
-        f"{document['confidence_percent']:g} % confidence (a regression must clear each check's lower "
-        f"bound at {document['reject_confidence_percent']:.4g} %, corrected for the number of critical checks)."
+        f"{document['confidence_percent']:g} % confidence (a regression must also clear its check's "
+        "REJECT bound, corrected for the number of critical checks)."
     )
     invocations = document["invocations"]
     lines += [
         "",
         f"Invocations: production {invocations['production']:,.0f}, shadow {invocations['shadow']:,.0f}.",
         "",
-        "| Check | Production | Shadow | Change | Interval | Allowed | Critical | Result |",
-        "|:--|--:|--:|--:|--:|--:|:--|:--|",
+        "| Check | Production | Shadow | Change | Interval | REJECT bound | Allowed | Critical | Result |",
+        "|:--|--:|--:|--:|--:|--:|--:|:--|:--|",
     ]
     for check in document["checks"]:
         unit = check["allowed_increase_unit"]
@@ -60,6 +60,9 @@ def render_statistical_markdown(document: Mapping[str, Any]) -> str:
             _value(check["shadow"], check["unit"]),
             "-" if check["change"] is None else _change(check["change"], unit),
             bounds,
+            "-"
+            if check["reject_low"] is None
+            else f"{_change(check['reject_low'], unit)} at {check['reject_confidence_percent']:.4g} %",
             f"<= {_change(check['allowed_increase'], unit)}",
             "yes" if check["critical"] else "no",
             _OUTCOME[check["outcome"]],

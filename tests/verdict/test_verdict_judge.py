@@ -10,7 +10,7 @@ import pytest
 
 from airflow_provider_shadowtest.verdict import Decision, VerdictThresholds
 from airflow_provider_shadowtest.verdict.evidence import judged_window
-from airflow_provider_shadowtest.verdict.judge import StatisticalVerdict, judge
+from airflow_provider_shadowtest.verdict.judge import StatisticalVerdict, judge, reject_confidence_levels
 from airflow_provider_shadowtest.verdict.settings import settings_from_thresholds
 from tests.verdict.factory import T0, make_evidence
 
@@ -137,3 +137,12 @@ def test_judged_window_leaves_out_warmup_and_lag() -> None:
     assert last == T0 + dt.timedelta(minutes=28)
     with pytest.raises(ValueError, match="lag_seconds"):
         judged_window(start, end, now, lag_seconds=-1)
+
+
+def test_reject_bounds_share_the_error_among_metrics_and_their_statistics() -> None:
+    levels = reject_confidence_levels(95, SETTINGS.checks)
+    # Four metrics (ModelLatency and three error counts) share the 5 %; ModelLatency's four statistics split theirs.
+    assert levels["error_rate_5xx"] == pytest.approx(100 - 5 / 4)
+    assert levels["latency_p99"] == pytest.approx(100 - 5 / 16)
+    assert "overhead_latency_average" not in levels  # not critical: reported, never rejects
+    assert sum((100 - v) for v in levels.values()) == pytest.approx(5)
