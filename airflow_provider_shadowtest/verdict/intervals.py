@@ -78,6 +78,16 @@ def _signed_rank_critical(n: int, alpha_each_side: float) -> int:
     return max(0, math.floor(mean - float(norm.ppf(1.0 - alpha_each_side)) * sd + 0.5))
 
 
+@functools.lru_cache(maxsize=32)
+def _sorted_walsh_averages(data: tuple[float, ...]) -> Any:
+    """All pairwise means (i <= j), sorted; cached because a check asks at two confidence levels."""
+    import numpy as np
+
+    values = np.asarray(data, dtype=float)
+    rows, cols = np.triu_indices(values.size)
+    return np.sort((values[rows] + values[cols]) / 2.0)
+
+
 def hodges_lehmann(values: Sequence[float], confidence_percent: float) -> Interval | None:
     """Hodges-Lehmann estimate of the centre of ``values`` with its Wilcoxon signed-rank interval.
 
@@ -96,8 +106,7 @@ def hodges_lehmann(values: Sequence[float], confidence_percent: float) -> Interv
     if n == 0:
         return None
     k = _signed_rank_critical(n, (1.0 - level) / 2.0)
-    rows, cols = np.triu_indices(n)
-    walsh = np.sort((data[rows] + data[cols]) / 2.0)
+    walsh = _sorted_walsh_averages(tuple(data.tolist()))
     estimate = float(np.median(walsh))
     if k < 1:
         return Interval(estimate, -math.inf, math.inf, confidence_percent, "Hodges-Lehmann/Wilcoxon", n)

@@ -178,19 +178,30 @@ def reject_confidence_levels(confidence_percent: float, checks: tuple[CheckSpec,
     """Confidence of each critical check's lower bound, so that REJECT's error over all of them stays
     within ``(100 - confidence_percent) / 2`` percent.
 
-    Weighted Bonferroni: each metric (``ModelLatency``, ``Invocation5XXErrors``, ...) gets an equal
-    share of the error, split among its statistics; the statistics of one metric ask nearly the
-    same question, so they share one share instead of each taking a full one.
+    Weighted Bonferroni (the weights add up to 1, whatever the correlation between checks): each
+    metric is a family, the statistics of one metric (``ModelLatency`` mean, p50, p90, p99) ask
+    nearly the same question and split their family's share (the mean, the most precise, takes
+    half of it); an error-rate family weighs twice a latency family, because rare-event counts
+    need the budget while per-minute latency pairs have power to spare.
     """
     critical = [c for c in checks if c.critical]
-    families: dict[str, int] = {}
+    sizes: dict[str, int] = {}
+    weights: dict[str, float] = {}
     for check in critical:
         family = check.metric.split(".", 1)[0]
-        families[family] = families.get(family, 0) + 1
+        sizes[family] = sizes.get(family, 0) + 1
+        weights[family] = 2.0 if check.kind == "rate" else 1.0
+    total = sum(weights.values())
+    means = {c.metric.split(".", 1)[0] for c in critical if c.metric.endswith(".Average")}
     levels: dict[str, float] = {}
     for check in critical:
-        weight = 1.0 / (len(families) * families[check.metric.split(".", 1)[0]])
-        levels[check.name] = 100.0 - (100.0 - confidence_percent) * weight
+        family = check.metric.split(".", 1)[0]
+        share = weights[family] / total
+        if family in means and sizes[family] > 1:
+            share *= 0.5 if check.metric.endswith(".Average") else 0.5 / (sizes[family] - 1)
+        else:
+            share /= sizes[family]
+        levels[check.name] = 100.0 - (100.0 - confidence_percent) * share
     return levels
 
 

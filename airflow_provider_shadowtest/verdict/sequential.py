@@ -112,6 +112,7 @@ def look(
     look_number: int,
     previous_fraction: float,
     shadow_instance_count: int,
+    is_final: bool = False,
     experiment_name: str | None = None,
     endpoint_name: str | None = None,
 ) -> Look:
@@ -121,14 +122,17 @@ def look(
         the caller keeps it between looks (e.g. in the trigger's event payload).
     :param shadow_instance_count: instances behind the shadow variant, for the instance-hours
         an early decision saves.
+    :param is_final: the observation has ended (e.g. the experiment stopped, or the warm-up and
+        lag left less judged time than planned): this look spends all remaining alpha and decides,
+        INCONCLUSIVE when the evidence is still thin.
     :return: a :class:`Look`; its verdict carries ``sequential`` details in its JSON.
     """
     if look_number < 1:
         raise ValueError(f"look_number: expected 1 or more, got {look_number!r}")
     if not 0 <= previous_fraction <= 1:
         raise ValueError(f"previous_fraction: expected a number in [0, 1], got {previous_fraction!r}")
-    fraction = plan.fraction(evidence.judged_seconds)
-    final = fraction >= 1.0
+    final = is_final or plan.fraction(evidence.judged_seconds) >= 1.0
+    fraction = 1.0 if final else plan.fraction(evidence.judged_seconds)
     if fraction <= previous_fraction and not final:
         # No new information since the last look: spend nothing, decide nothing.
         level = 100.0 * (1.0 - 2.0 * _MIN_ALPHA)
@@ -139,7 +143,8 @@ def look(
     )
     decided = verdict.decision in (Decision.REJECT, Decision.PROMOTE)
     decision = verdict.decision if decided or final else None
-    remaining_seconds = max(0.0, plan.observation_seconds - evidence.judged_seconds) if decided else 0.0
+    early = decided and not final
+    remaining_seconds = max(0.0, plan.observation_seconds - evidence.judged_seconds) if early else 0.0
     details: dict[str, Any] = {
         "look": look_number,
         "planned_looks": plan.planned_looks,
@@ -150,7 +155,7 @@ def look(
         "spending": plan.spending,
         "observation_seconds": plan.observation_seconds,
         "check_interval_seconds": plan.check_interval_seconds,
-        "decided_early": decided and not final,
+        "decided_early": early,
         "continue": decision is None,
         "shadow_instance_count": shadow_instance_count,
         "instance_hours_saved": shadow_instance_count * remaining_seconds / 3600.0,

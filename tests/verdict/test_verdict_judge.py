@@ -141,8 +141,9 @@ def test_judged_window_leaves_out_warmup_and_lag() -> None:
 
 def test_reject_bounds_share_the_error_among_metrics_and_their_statistics() -> None:
     levels = reject_confidence_levels(95, SETTINGS.checks)
-    # Four metrics (ModelLatency and three error counts) share the 5 %; ModelLatency's four statistics split theirs.
-    assert levels["error_rate_5xx"] == pytest.approx(100 - 5 / 4)
-    assert levels["latency_p99"] == pytest.approx(100 - 5 / 16)
+    # ModelLatency (weight 1: half to the mean, half split among p50, p90, p99) and three error counts (2 each).
+    assert levels["error_rate_5xx"] == pytest.approx(100 - 5 * 2 / 7)
+    assert levels["latency_average"] == pytest.approx(100 - 5 / 7 / 2)
+    assert levels["latency_p99"] == pytest.approx(100 - 5 / 7 / 6)
     assert "overhead_latency_average" not in levels  # not critical: reported, never rejects
     assert sum((100 - v) for v in levels.values()) == pytest.approx(5)

@@ -9,18 +9,18 @@ import itertools
 import pytest
 
 from airflow_provider_shadowtest.verdict import Decision
-from airflow_provider_shadowtest.verdict.evidence import restrict
-from airflow_provider_shadowtest.verdict.sequential import SequentialPlan, look, spent_alpha
+from airflow_provider_shadowtest.verdict.evidence import Evidence, restrict
+from airflow_provider_shadowtest.verdict.sequential import SequentialPlan, Spending, look, spent_alpha
 from airflow_provider_shadowtest.verdict.settings import settings_from_thresholds
-from tests.verdict.factory import T0, make_evidence
+from tests.verdict.factory import BASE_5XX, T0, make_evidence
 
 SETTINGS = settings_from_thresholds()
 PLAN = SequentialPlan(observation_seconds=3600, check_interval_seconds=300)
 
 
 @pytest.mark.parametrize("spending", ["pocock", "obrien_fleming"])
-def test_spending_grows_to_alpha(spending: str) -> None:
-    values = [spent_alpha(t / 10, 0.025, spending) for t in range(11)]  # type: ignore[arg-type]
+def test_spending_grows_to_alpha(spending: Spending) -> None:
+    values = [spent_alpha(t / 10, 0.025, spending) for t in range(11)]
     assert values[0] == 0
     assert values == sorted(values)
     assert values[-1] == pytest.approx(0.025)
@@ -38,15 +38,15 @@ def test_looks_never_spend_more_than_the_stated_error() -> None:
     assert all(plan.look_confidence_percent(95, a, b) > 95 for a, b in itertools.pairwise(fractions))
 
 
-def _first_minutes(seed: int, minutes: int, **kwargs: object) -> object:
-    full = make_evidence(seed, minutes=60, per_minute=120, **kwargs)  # type: ignore[arg-type]
+def _first_minutes(seed: int, minutes: int, *, error_5xx: float = BASE_5XX) -> Evidence:
+    full = make_evidence(seed, minutes=60, per_minute=120, error_5xx=error_5xx)
     window = (T0, T0 + dt.timedelta(minutes=minutes))
     return restrict(full.production, full.shadow, 60, window, warmup_seconds=300, lag_seconds=180)
 
 
 def test_a_clear_regression_is_rejected_early_and_saves_instance_hours() -> None:
     evidence = _first_minutes(0, 10, error_5xx=0.05)
-    result = look(evidence, SETTINGS, PLAN, look_number=2, previous_fraction=5 / 60, shadow_instance_count=2)  # type: ignore[arg-type]
+    result = look(evidence, SETTINGS, PLAN, look_number=2, previous_fraction=5 / 60, shadow_instance_count=2)
     assert result.decision is Decision.REJECT
     details = result.verdict.to_json()["sequential"]
     assert details["decided_early"] is True
@@ -57,7 +57,7 @@ def test_a_clear_regression_is_rejected_early_and_saves_instance_hours() -> None
 
 def test_an_equal_candidate_early_on_continues() -> None:
     evidence = _first_minutes(1, 10)
-    result = look(evidence, SETTINGS, PLAN, look_number=2, previous_fraction=5 / 60, shadow_instance_count=1)  # type: ignore[arg-type]
+    result = look(evidence, SETTINGS, PLAN, look_number=2, previous_fraction=5 / 60, shadow_instance_count=1)
     assert result.should_continue
     assert result.decision is None
     assert result.verdict.to_json()["sequential"]["instance_hours_saved"] == 0
@@ -94,3 +94,17 @@ def test_bad_plans_name_the_setting() -> None:
         SequentialPlan(observation_seconds=600, check_interval_seconds=601)
     with pytest.raises(ValueError, match="spending"):
         SequentialPlan(observation_seconds=600, check_interval_seconds=60, spending="linear")  # type: ignore[arg-type]
+
+
+def test_an_observation_ended_early_spends_the_rest_and_decides() -> None:
+    evidence = _first_minutes(3, 20)
+    result = look(
+        evidence, SETTINGS, PLAN, look_number=4, previous_fraction=15 / 60, shadow_instance_count=1, is_final=True
+    )
+    assert result.final
+    assert result.decision is not None
+    details = result.verdict.to_json()["sequential"]
+    assert details["information_fraction"] == 1.0
+    assert details["instance_hours_saved"] == 0
+    expected = PLAN.look_confidence_percent(95, 15 / 60, 1.0)
+    assert details["look_confidence_percent"] == pytest.approx(expected)
