@@ -12,6 +12,11 @@ from dataclasses import dataclass
 from typing import Any, Final
 
 NAMESPACE: Final = "AWS/SageMaker"
+#: Namespace of the endpoint instances' CPU, memory, disk and GPU utilization.
+INSTANCE_NAMESPACE: Final = "/aws/sagemaker/Endpoints"
+#: GetMetricData's documented limits per call.
+MAX_QUERIES_PER_CALL: Final = 500
+MAX_DATAPOINTS_PER_CALL: Final = 100_800
 #: Count metrics summed over the window.
 COUNT_METRICS: Final = ("Invocations", "Invocation4XXErrors", "Invocation5XXErrors", "InvocationModelErrors")
 #: Latency metrics (microseconds): mean plus the requested percentiles.
@@ -131,3 +136,105 @@ def summarize_results(
         else:
             summary[variant][key] = values[0] if values else None
     return summary
+
+
+def series_period_seconds(start: dt.datetime, now: dt.datetime | None = None) -> int:
+    """The finest period CloudWatch keeps for data starting at ``start``: 60 s, 300 s or 3600 s by age."""
+    return MetricWindow(start, start, now).step_seconds
+
+
+def align_down(moment: dt.datetime, period_seconds: int) -> dt.datetime:
+    """``moment`` rounded down to a multiple of ``period_seconds`` since the epoch (UTC)."""
+    epoch = int(_aware(moment).timestamp())
+    return dt.datetime.fromtimestamp(epoch - epoch % period_seconds, tz=dt.timezone.utc)
+
+
+def build_series_queries(
+    endpoint_name: str,
+    variant_names: list[str],
+    period_seconds: int,
+    percentiles: tuple[str, ...],
+    *,
+    instance_metrics: tuple[str, ...] = (),
+) -> tuple[list[dict[str, Any]], dict[str, tuple[str, str]]]:
+    """Per-period GetMetricData queries for every variant; return them and id -> (variant, metric key).
+
+    Counts are summed (``Invocations``), latencies averaged plus ``percentiles``
+    (``ModelLatency.Average``, ``ModelLatency.p99``), instance metrics averaged
+    (``CPUUtilization.Average``, namespace :data:`INSTANCE_NAMESPACE`).
+    """
+    check_percentiles(percentiles)
+    queries: list[dict[str, Any]] = []
+    index: dict[str, tuple[str, str]] = {}
+
+    def add(namespace: str, variant: str, metric: str, stat: str, key: str) -> None:
+        qid = f"q{len(queries)}"
+        index[qid] = (variant, key)
+        dimensions = variant_dimensions(endpoint_name, variant)
+        queries.append(
+            {
+                "Id": qid,
+                "MetricStat": {
+                    "Metric": {"Namespace": namespace, "MetricName": metric, "Dimensions": dimensions},
+                    "Period": period_seconds,
+                    "Stat": stat,
+                },
+                "ReturnData": True,
+            }
+        )
+
+    for variant in variant_names:
+        for metric in COUNT_METRICS:
+            add(NAMESPACE, variant, metric, "Sum", metric)
+        for metric in LATENCY_METRICS:
+            add(NAMESPACE, variant, metric, "Average", f"{metric}.Average")
+            for pct in percentiles:
+                add(NAMESPACE, variant, metric, pct, f"{metric}.{pct}")
+        for metric in instance_metrics:
+            add(INSTANCE_NAMESPACE, variant, metric, "Average", f"{metric}.Average")
+    return queries, index
+
+
+def plan_calls(
+    start: dt.datetime,
+    end: dt.datetime,
+    period_seconds: int,
+    query_count: int,
+    *,
+    max_queries: int = MAX_QUERIES_PER_CALL,
+    max_datapoints: int = MAX_DATAPOINTS_PER_CALL,
+) -> list[tuple[slice, dt.datetime, dt.datetime]]:
+    """Split the work into GetMetricData calls within the documented limits.
+
+    :return: ``(queries slice, start, end)`` per call: at most ``max_queries`` queries, and at most
+        ``max_datapoints`` datapoints (queries x periods) per call; ``start`` is aligned to the period.
+    """
+    if end <= start or query_count <= 0:
+        return []
+    first = align_down(start, period_seconds)
+    calls: list[tuple[slice, dt.datetime, dt.datetime]] = []
+    for offset in range(0, query_count, max_queries):
+        batch = min(max_queries, query_count - offset)
+        periods_per_call = max(1, max_datapoints // batch)
+        span = dt.timedelta(seconds=periods_per_call * period_seconds)
+        chunk_start = first
+        while chunk_start < _aware(end):
+            chunk_end = min(chunk_start + span, _aware(end))
+            calls.append((slice(offset, offset + batch), chunk_start, chunk_end))
+            chunk_start = chunk_end
+    return calls
+
+
+def fold_series(
+    results: list[dict[str, Any]], index: dict[str, tuple[str, str]], variant_names: list[str]
+) -> dict[str, dict[str, dict[int, float]]]:
+    """Fold GetMetricData results (any number of pages and calls) into ``{variant: {key: {epoch s: value}}}``."""
+    out: dict[str, dict[str, dict[int, float]]] = {v: {} for v in variant_names}
+    for result in results:
+        variant, key = index[result["Id"]]
+        series = out[variant].setdefault(key, {})
+        for stamp, value in zip(result.get("Timestamps") or [], result.get("Values") or [], strict=False):
+            number = float(value)
+            if math.isfinite(number):
+                series[int(_aware(stamp).timestamp())] = number
+    return out
