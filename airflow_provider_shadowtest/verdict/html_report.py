@@ -202,7 +202,8 @@ def _definition_list(items: list[tuple[str, Any]]) -> str:
     return f"<dl>{rows}</dl>" if rows else '<p class="muted">Not available.</p>'
 
 
-def _experiment_section(experiment: Mapping[str, Any], verdict: Mapping[str, Any]) -> str:
+def experiment_facts_html(experiment: Mapping[str, Any], verdict: Mapping[str, Any]) -> str:
+    """The experiment's configuration and schedule from its Describe answer, as a definition list."""
     schedule = experiment.get("Schedule") or {}
     shadow_config = experiment.get("ShadowModeConfig") or {}
     sampling = ", ".join(
@@ -296,6 +297,6 @@ def render_html_report(
         f'<section><h2>Why</h2><ul class="reasons">{reasons_html}</ul>{_verdict_facts(verdict)}</section>'
         f"<section><h2>Checks</h2>{_checks_table(checks)}</section>"
         f'<section><h2>Per minute</h2><div class="charts">{charts_html}</div></section>'
-        f'<section><h2>Experiment</h2>{_experiment_section(described, verdict)}</section>'
+        f'<section><h2>Experiment</h2>{experiment_facts_html(described, verdict)}</section>'
         f'<footer class="muted">{_e(footer)}</footer></body></html>'
     )
