@@ -15,6 +15,7 @@ from fastapi.responses import HTMLResponse, JSONResponse
 
 from airflow_provider_shadowtest.plugins import experiments as sagemaker
 from airflow_provider_shadowtest.plugins import page
+from airflow_provider_shadowtest.plugins.metrics import fetch_series
 from airflow_provider_shadowtest.plugins.verdicts import StoredVerdict, load_verdicts, report_xcom_location
 from airflow_provider_shadowtest.report_storage import ReportStorageError, read_report, report_location
 from airflow_provider_shadowtest.verdict.html_report import render_html_report
@@ -105,10 +106,18 @@ def create_app() -> FastAPI:
                 why = f"The stored report could not be read ({err}); this copy is rendered from the verdict in Airflow."
         else:
             why = "This verdict has no stored report (no report_uri); rendered from the verdict in Airflow."
-        described, _ = (None, None)
+        conn_id = sagemaker.page_conn_id()
+        described = None
         if stored.verdict.get("experiment") is None and stored.experiment_name:
-            described, _ = sagemaker.describe_experiment(sagemaker.page_conn_id(), stored.experiment_name)
-        rendered = render_html_report(stored.verdict, experiment=described)
+            described, _ = sagemaker.describe_experiment(conn_id, stored.experiment_name)
+        series = None
+        if not stored.verdict.get("series"):
+            try:
+                series = fetch_series(conn_id, stored.verdict, sagemaker.CLIENT_CONFIG)
+                why += " Per-minute metrics read from CloudWatch now."
+            except Exception as err:  # The report still shows the verdict without charts.
+                why += f" Per-minute metrics could not be read from CloudWatch ({sagemaker.error_text(err)})."
+        rendered = render_html_report(stored.verdict, series=series, experiment=described)
         return _html(rendered.replace("<body>", "<body>" + page.report_banner(why), 1), csp=_REPORT_CSP)
 
     @app.get("/api/experiments")
