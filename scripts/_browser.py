@@ -66,12 +66,15 @@ class Browser:
         )
         self._ids = itertools.count(1)
         self._socket: ClientConnection | None = None
+        self._stack = contextlib.ExitStack()
         try:
             port = self._wait_for_port()
             with urllib.request.urlopen(f"http://127.0.0.1:{port}/json/list", timeout=10) as response:
                 targets = json.loads(response.read())
             page = next(t for t in targets if t.get("type") == "page")
-            self._socket = connect(page["webSocketDebuggerUrl"], max_size=64 * 2**20, open_timeout=10)
+            self._socket = self._stack.enter_context(
+                connect(page["webSocketDebuggerUrl"], max_size=64 * 2**20, open_timeout=10)
+            )
             for domain in ("Page", "Runtime", "Network"):
                 self.send(f"{domain}.enable")
             if dark:
@@ -98,10 +101,9 @@ class Browser:
         self.close()
 
     def close(self) -> None:
-        if self._socket is not None:
-            with contextlib.suppress(Exception):
-                self._socket.close()
-            self._socket = None
+        with contextlib.suppress(Exception):
+            self._stack.close()
+        self._socket = None
         stop_group(self._process, grace_seconds=5)
         shutil.rmtree(self._profile, ignore_errors=True)
 
