@@ -58,8 +58,15 @@ class Browser:
             raise BrowserError("chromium is not installed (apt-get install -y chromium)")
         self._profile = Path(tempfile.mkdtemp(prefix="shadowtest-chromium-"))
         self._process = subprocess.Popen(
-            [binary, *FLAGS, f"--user-data-dir={self._profile}", "--remote-debugging-address=127.0.0.1",
-             "--remote-debugging-port=0", f"--window-size={width},{height}", "about:blank"],
+            [
+                binary,
+                *FLAGS,
+                f"--user-data-dir={self._profile}",
+                "--remote-debugging-address=127.0.0.1",
+                "--remote-debugging-port=0",
+                f"--window-size={width},{height}",
+                "about:blank",
+            ],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
             start_new_session=True,
@@ -142,7 +149,7 @@ class Browser:
         """Navigate and wait until the document has loaded."""
         self.send("Page.navigate", url=url)
         time.sleep(0.2)
-        self.wait_for(f"document.readyState === 'complete' && location.href !== 'about:blank'", timeout_seconds)
+        self.wait_for("document.readyState === 'complete' && location.href !== 'about:blank'", timeout_seconds)
 
     def type_into(self, selector: str, text: str) -> None:
         """Focus the element and type ``text`` as a person would (frameworks see real input events)."""

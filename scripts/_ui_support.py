@@ -18,7 +18,7 @@ if TYPE_CHECKING:
     from pathlib import Path
 
 USERNAME = "reviewer"
-PASSWORD = "shadow-test-password"  # noqa: S105 - a throwaway user of a loopback test server
+PASSWORD = "shadow-test-password"
 
 
 def free_port() -> int:
@@ -55,7 +55,18 @@ class ApiServer:
         port = free_port()
         log = open(log_path, "wb")  # noqa: SIM115 - the child owns it; closed below
         process = subprocess.Popen(
-            [sys.executable, "-m", "airflow", "api-server", "--host", "127.0.0.1", "--port", str(port), "--workers", "1"],
+            [
+                sys.executable,
+                "-m",
+                "airflow",
+                "api-server",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(port),
+                "--workers",
+                "1",
+            ],
             env={**env, "AIRFLOW__API__BASE_URL": f"http://127.0.0.1:{port}"},
             stdout=log,
             stderr=subprocess.STDOUT,

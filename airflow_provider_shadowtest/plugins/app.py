@@ -8,8 +8,10 @@ that allows no script, and stored reports are served sandboxed.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Final
+from typing import Annotated, Any, Final
 
+from airflow.api_fastapi.auth.managers.models.base_user import BaseUser
+from airflow.api_fastapi.core_api.security import get_user
 from fastapi import Depends, FastAPI, Request
 from fastapi.responses import HTMLResponse, JSONResponse
 
@@ -20,10 +22,12 @@ from airflow_provider_shadowtest.plugins.verdicts import StoredVerdict, load_ver
 from airflow_provider_shadowtest.report_storage import ReportStorageError, read_report, report_location
 from airflow_provider_shadowtest.verdict.html_report import render_html_report
 
-if TYPE_CHECKING:
-    from airflow.api_fastapi.auth.managers.models.base_user import BaseUser
-
-_PAGE_CSP: Final = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; frame-src 'self'; frame-ancestors 'self'"
+#: This module is imported by the api-server only (on the first request), so Airflow's API
+#: security can be imported at module level here.
+UserDep = Annotated[BaseUser, Depends(get_user)]
+_PAGE_CSP: Final = (
+    "default-src 'none'; style-src 'unsafe-inline'; img-src data:; frame-src 'self'; frame-ancestors 'self'"
+)
 #: Reports come from object storage: no script, no network, a unique origin.
 _REPORT_CSP: Final = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; frame-ancestors 'self'; sandbox"
 
@@ -59,13 +63,13 @@ def _root(request: Request) -> str:
 
 
 def create_app() -> FastAPI:
-    """Build the app; imports Airflow's API security only now (the api-server is running)."""
-    from airflow.api_fastapi.core_api.security import get_user
-
-    app = FastAPI(title="Shadow tests", dependencies=[Depends(get_user)], docs_url=None, redoc_url=None, openapi_url=None)
+    """Build the app: every route requires an authenticated Airflow user."""
+    app = FastAPI(
+        title="Shadow tests", dependencies=[Depends(get_user)], docs_url=None, redoc_url=None, openapi_url=None
+    )
 
     @app.get("/", response_class=HTMLResponse)
-    def list_page(request: Request, user: BaseUser = Depends(get_user)) -> HTMLResponse:
+    def list_page(request: Request, user: UserDep) -> HTMLResponse:
         conn_id = sagemaker.page_conn_id()
         listing = sagemaker.list_experiments(conn_id)
         latest = _latest_per_experiment(_verdicts(user))
@@ -74,7 +78,7 @@ def create_app() -> FastAPI:
         )
 
     @app.get("/experiments/{name}", response_class=HTMLResponse)
-    def experiment_page(name: str, request: Request, user: BaseUser = Depends(get_user)) -> HTMLResponse:
+    def experiment_page(name: str, request: Request, user: UserDep) -> HTMLResponse:
         described, error = sagemaker.describe_experiment(sagemaker.page_conn_id(), name)
         verdicts = [v for v in _verdicts(user) if v.experiment_name == name]
         if described is None and not verdicts:
@@ -84,7 +88,13 @@ def create_app() -> FastAPI:
 
     @app.get("/reports/{dag_id}/{run_id}/{task_id}", response_class=HTMLResponse)
     def report(
-        dag_id: str, run_id: str, task_id: str, request: Request, map_index: int = -1, user: BaseUser = Depends(get_user)
+        dag_id: str,
+        run_id: str,
+        task_id: str,
+        *,
+        request: Request,
+        user: UserDep,
+        map_index: int = -1,
     ) -> HTMLResponse:
         found = _verdicts(user, task=(dag_id, run_id, task_id, map_index))
         if not found:
@@ -101,7 +111,9 @@ def create_app() -> FastAPI:
             try:
                 return _html(read_report(location), csp=_REPORT_CSP)
             except FileNotFoundError:
-                why = f"The stored report {location} no longer exists; this copy is rendered from the verdict in Airflow."
+                why = (
+                    f"The stored report {location} no longer exists; this copy is rendered from the verdict in Airflow."
+                )
             except ReportStorageError as err:
                 why = f"The stored report could not be read ({err}); this copy is rendered from the verdict in Airflow."
         else:
@@ -121,7 +133,7 @@ def create_app() -> FastAPI:
         return _html(rendered.replace("<body>", "<body>" + page.report_banner(why), 1), csp=_REPORT_CSP)
 
     @app.get("/api/experiments")
-    def experiments_json(user: BaseUser = Depends(get_user)) -> JSONResponse:
+    def experiments_json(user: UserDep) -> JSONResponse:
         """The list page's data as JSON (for scripts): experiments, latest verdicts, the AWS error if any."""
         from airflow_provider_shadowtest.jsonsafe import json_safe
 

@@ -9,7 +9,11 @@ from typing import Any, Final
 MAX_DESCRIBED: Final = 50
 DEFAULT_CONN_ID: Final = "aws_default"
 #: A page must answer even when AWS does not: short timeouts, one retry.
-CLIENT_CONFIG: Final = {"connect_timeout": 5, "read_timeout": 15, "retries": {"mode": "standard", "total_max_attempts": 2}}
+CLIENT_CONFIG: Final = {
+    "connect_timeout": 5,
+    "read_timeout": 15,
+    "retries": {"mode": "standard", "total_max_attempts": 2},
+}
 
 
 def page_conn_id() -> str:
@@ -43,7 +47,9 @@ def list_experiments(conn_id: str, limit: int = MAX_DESCRIBED) -> ExperimentList
         hook = InferenceExperimentHook(aws_conn_id=conn_id, config=dict(CLIENT_CONFIG))
         summaries = hook.list_inference_experiments(SortBy="CreationTime", SortOrder="Descending")
     except Exception as err:  # The page stays up whatever AWS or the connection does.
-        return ExperimentListing([], f"Could not list inference experiments with connection {conn_id!r}: {error_text(err)}")
+        return ExperimentListing(
+            [], f"Could not list inference experiments with connection {conn_id!r}: {error_text(err)}"
+        )
     described = []
     for summary in summaries[:limit]:
         try:
@@ -58,6 +64,8 @@ def describe_experiment(conn_id: str, name: str) -> tuple[dict[str, Any] | None,
     from airflow_provider_shadowtest.hooks.inference_experiment import InferenceExperimentHook
 
     try:
-        return InferenceExperimentHook(aws_conn_id=conn_id, config=dict(CLIENT_CONFIG)).describe_inference_experiment(name), None
+        return InferenceExperimentHook(aws_conn_id=conn_id, config=dict(CLIENT_CONFIG)).describe_inference_experiment(
+            name
+        ), None
     except Exception as err:
         return None, f"Could not describe {name!r} with connection {conn_id!r}: {error_text(err)}"

@@ -95,7 +95,7 @@ def fetch_series(conn_id: str, verdict: Mapping[str, Any], client_config: dict[s
         for result in page.get("MetricDataResults", []):
             role, key = index[result["Id"]]
             points = series[role].setdefault(key, [])
-            for when, value in zip(result.get("Timestamps") or [], result.get("Values") or []):
+            for when, value in zip(result.get("Timestamps") or [], result.get("Values") or [], strict=False):
                 points.append([when.timestamp() if isinstance(when, dt.datetime) else float(when), float(value)])
         token = page.get("NextToken")
         if not token:

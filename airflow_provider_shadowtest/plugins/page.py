@@ -46,7 +46,9 @@ def _decision_badge(verdict: StoredVerdict | None) -> str:
     if verdict is None:
         return '<span class="muted">no verdict yet</span>'
     decision = verdict.decision
-    return f'<span class="decision decision-{_e(decision.lower())}" data-decision="{_e(decision)}">{_e(decision)}</span>'
+    return (
+        f'<span class="decision decision-{_e(decision.lower())}" data-decision="{_e(decision)}">{_e(decision)}</span>'
+    )
 
 
 def _run_link(verdict: StoredVerdict) -> str:
@@ -89,7 +91,8 @@ def render_list_page(
             path = report_page_path(verdict.dag_id, verdict.run_id, verdict.task_id, verdict.map_index)
             report = f' <a href="{_e(path)}">report</a>'
         rows.append(
-            f'<tr data-experiment="{_e(name)}"><td><a href="{_e(root)}/experiments/{quote(name, safe="")}">{_e(name)}</a></td>'
+            f'<tr data-experiment="{_e(name)}">'
+            f'<td><a href="{_e(root)}/experiments/{quote(name, safe="")}">{_e(name)}</a></td>'
             f"<td>{_e(endpoint or '-')}</td><td>{_e(status)}</td>"
             f"<td>{_when(schedule.get('StartTime'))} to {_when(schedule.get('EndTime'))}</td>"
             f"<td>{_e(_sampling(experiment))}</td><td>{_decision_badge(verdict)}{report}</td>"
@@ -125,7 +128,8 @@ def render_experiment_page(
     if verdicts:
         rows = "".join(
             f"<tr><td>{_decision_badge(v)}</td><td>{_run_link(v)}</td><td>{_e(v.task_id)}</td>"
-            f"<td>{_when(v.stored_at)}</td><td><a href=\"{_e(report_page_path(v.dag_id, v.run_id, v.task_id, v.map_index))}\">"
+            f"<td>{_when(v.stored_at)}</td>"
+            f'<td><a href="{_e(report_page_path(v.dag_id, v.run_id, v.task_id, v.map_index))}">'
             "report</a></td></tr>"
             for v in verdicts
         )
@@ -149,7 +153,10 @@ def render_experiment_page(
 
 def render_message_page(title: str, message: str, root: str) -> str:
     """A plain page saying what is missing (no verdict, no such task), with a way back."""
-    body = f'<nav class="crumbs"><a href="{_e(root)}/">Shadow tests</a></nav><h1>{_e(title)}</h1><p role="status">{_e(message)}</p>'
+    body = (
+        f'<nav class="crumbs"><a href="{_e(root)}/">Shadow tests</a></nav>'
+        f'<h1>{_e(title)}</h1><p role="status">{_e(message)}</p>'
+    )
     return _document(title, body)
 
 

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import dataclasses
-import datetime as dt
 import json
 from typing import TYPE_CHECKING, Any, Final
 
 if TYPE_CHECKING:
+    import datetime as dt
     from collections.abc import Collection
 
     from sqlalchemy.orm import Session
@@ -61,10 +61,9 @@ def load_verdicts(
 
     :param task: ``(dag_id, run_id, task_id, map_index)`` to read one task's verdict only.
     """
-    from sqlalchemy import and_, select
-
     from airflow.models.taskinstance import TaskInstance
     from airflow.models.xcom import XComModel
+    from sqlalchemy import and_, select
 
     query = (
         select(
@@ -110,9 +109,8 @@ def load_verdicts(
 
 def report_xcom_location(session: Session, dag_id: str, run_id: str, task_id: str, map_index: int) -> str | None:
     """The location stored for the "Shadow test report" link (``links.report.XCOM_KEY``), if any."""
-    from sqlalchemy import select
-
     from airflow.models.xcom import XComModel
+    from sqlalchemy import select
 
     from airflow_provider_shadowtest.links.report import XCOM_KEY
 

@@ -35,7 +35,7 @@ from airflow_provider_shadowtest.verdict.report_style import REPORT_CSS
 from airflow_provider_shadowtest.verdict.svg_chart import Band, Line, Marker, render_chart
 
 if TYPE_CHECKING:
-    from collections.abc import Mapping
+    from collections.abc import Mapping, Sequence
 
     from airflow_provider_shadowtest.verdict.report_series import Point
 
@@ -50,6 +50,10 @@ _UTILIZATION: Final = (
     ("GPUUtilization", "GPU utilization"),
     ("GPUMemoryUtilization", "GPU memory utilization"),
 )
+
+
+def _mapping(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
 
 
 def _e(value: Any) -> str:
@@ -86,7 +90,7 @@ def _check_result(check: Mapping[str, Any]) -> str:
     return {True: "pass", False: "FAIL", None: "n/a"}.get(check.get("passed"), "n/a")
 
 
-def _checks_table(checks: list[Mapping[str, Any]]) -> str:
+def _checks_table(checks: Sequence[Mapping[str, Any]]) -> str:
     if not checks:
         return '<p class="muted">The verdict lists no checks.</p>'
     rows = []
@@ -122,7 +126,7 @@ def _checks_table(checks: list[Mapping[str, Any]]) -> str:
 
 
 def _overlays(verdict: Mapping[str, Any]) -> tuple[list[Band], list[Marker]]:
-    window = verdict.get("window") if isinstance(verdict.get("window"), dict) else {}
+    window = _mapping(verdict.get("window"))
     start, end = to_epoch_seconds(window.get("start")), to_epoch_seconds(window.get("end"))
     bands = []
     warmup = window.get("warmup_seconds")
@@ -235,10 +239,10 @@ def experiment_facts_html(experiment: Mapping[str, Any], verdict: Mapping[str, A
 
 
 def _verdict_facts(verdict: Mapping[str, Any]) -> str:
-    window = verdict.get("window") if isinstance(verdict.get("window"), dict) else {}
-    variants = verdict.get("variants") if isinstance(verdict.get("variants"), dict) else {}
+    window = _mapping(verdict.get("window"))
+    variants = _mapping(verdict.get("variants"))
     confidence = verdict.get("confidence_level")
-    thresholds = verdict.get("thresholds") if isinstance(verdict.get("thresholds"), dict) else {}
+    thresholds = _mapping(verdict.get("thresholds"))
     items: list[tuple[str, Any]] = [
         ("Endpoint", verdict.get("endpoint_name")),
         ("Production variant", variants.get("production")),
@@ -293,10 +297,11 @@ def render_html_report(
         '<meta name="color-scheme" content="light dark">'
         f"<title>Shadow test {_e(name)}: {_e(decision)}</title><style>{REPORT_CSS}</style></head><body>"
         f'<header><h1>Shadow test <span class="name">{_e(name)}</span></h1>'
-        f'<p class="decision decision-{_e(decision.lower())}" data-decision="{_e(decision)}">{_e(decision)}</p></header>'
+        f'<p class="decision decision-{_e(decision.lower())}" data-decision="{_e(decision)}">'
+        f"{_e(decision)}</p></header>"
         f'<section><h2>Why</h2><ul class="reasons">{reasons_html}</ul>{_verdict_facts(verdict)}</section>'
         f"<section><h2>Checks</h2>{_checks_table(checks)}</section>"
         f'<section><h2>Per minute</h2><div class="charts">{charts_html}</div></section>'
-        f'<section><h2>Experiment</h2>{experiment_facts_html(described, verdict)}</section>'
+        f"<section><h2>Experiment</h2>{experiment_facts_html(described, verdict)}</section>"
         f'<footer class="muted">{_e(footer)}</footer></body></html>'
     )

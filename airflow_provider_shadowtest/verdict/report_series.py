@@ -118,7 +118,7 @@ def _pairs(raw: Any) -> Iterable[tuple[Any, Any]]:
         times = raw.get("timestamps", raw.get("times", raw.get("t")))
         values = raw.get("values", raw.get("v"))
         if isinstance(times, list) and isinstance(values, list):
-            return zip(times, values)
+            return zip(times, values, strict=False)
         return ()
     if not isinstance(raw, list):
         return ()
@@ -168,7 +168,7 @@ def read_series(raw: Any, variants: Mapping[str, Any] | None = None) -> dict[str
 
 
 def error_rate_points(errors: list[Point], invocations: list[Point]) -> list[Point]:
-    """Per-minute error rate in percent: errors over invocations of the same minute (minutes without traffic skipped)."""
+    """Per-minute error rate in percent: errors over the same minute's invocations (minutes without traffic skipped)."""
     served = dict(invocations)
     return [(t, 100.0 * e / served[t]) for t, e in errors if served.get(t, 0.0) > 0]
 

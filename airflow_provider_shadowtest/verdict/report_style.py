@@ -18,8 +18,10 @@ font:14px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif}
 h1{font-size:20px;margin:0 0 4px}h2{font-size:16px;margin:20px 0 8px;border-bottom:1px solid var(--border)}
 a{color:var(--prod)}.muted,.note,.unit{color:var(--muted)}.note{font-size:12px;margin:2px 0 0}
 header{display:flex;gap:16px;align-items:center;flex-wrap:wrap}
-.decision{display:inline-block;font-weight:700;padding:2px 10px;border-radius:12px;border:2px solid currentColor;margin:0}
-.decision-promote{color:var(--promote)}.decision-reject{color:var(--reject)}.decision-inconclusive{color:var(--inconclusive)}
+.decision{display:inline-block;font-weight:700;padding:2px 10px;border-radius:12px;
+border:2px solid currentColor;margin:0}
+.decision-promote{color:var(--promote)}.decision-reject{color:var(--reject)}
+.decision-inconclusive{color:var(--inconclusive)}
 dl{display:grid;grid-template-columns:max-content 1fr;gap:2px 16px;margin:8px 0}dt{color:var(--muted)}dd{margin:0}
 table{border-collapse:collapse;width:100%;font-size:13px}
 th,td{border-bottom:1px solid var(--border);padding:4px 8px;text-align:left;vertical-align:top}

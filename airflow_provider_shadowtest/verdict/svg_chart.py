@@ -166,7 +166,9 @@ def render_chart(
         f'y2="4"/></svg>{html.escape(line.label)}</span>'
         for line in drawn
     )
-    legend += "".join(f'<span class="key"><i class="swatch {b.css_class}"></i>{html.escape(b.label)}</span>' for b in bands)
+    legend += "".join(
+        f'<span class="key"><i class="swatch {b.css_class}"></i>{html.escape(b.label)}</span>' for b in bands
+    )
     seen: set[str] = set()
     for marker in markers:
         if marker.css_class not in seen and start <= marker.at <= end:

@@ -46,7 +46,7 @@ class Deployment:
         self.emulator = Emulator.start(work)
         self.server: ApiServer | None = None
         self.home = work / "home"
-        self.env = airflow_env(self.home, self.emulator, **auth_env(_mkdir(self.home)))
+        self.env = {**airflow_env(self.home, self.emulator), **auth_env(_mkdir(self.home))}
         # Provider plugins are read from the provider's metadata only without lazy discovery; the
         # airflow.plugins entry point (the default case) needs the wheel installed, not a checkout.
         self.env["AIRFLOW__CORE__LAZY_DISCOVER_PROVIDERS"] = "False"
@@ -100,9 +100,7 @@ def _log_in(browser: Browser, server: ApiServer, next_path: str) -> None:
 def _set_report_location(home: Path, location: str) -> None:
     """What the evaluate operator will do once wired to ``report_uri``: record the location in its verdict."""
     with sqlite3.connect(home / "airflow.db") as db:
-        (raw,) = db.execute(
-            "SELECT value FROM xcom WHERE task_id = 'evaluate' AND key = 'return_value'"
-        ).fetchone()
+        (raw,) = db.execute("SELECT value FROM xcom WHERE task_id = 'evaluate' AND key = 'return_value'").fetchone()
         value = json.loads(raw)
         nested = isinstance(value, str)
         verdict = json.loads(value) if nested else value
