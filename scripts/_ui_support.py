@@ -10,13 +10,26 @@ import time
 import urllib.error
 import urllib.request
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from scripts._demo_support import stop_group
+from scripts._demo_support import (
+    DagsTest,
+    Emulator,
+    Pipeline,
+    airflow_env,
+    migrate,
+    setup_endpoint,
+    stop_group,
+)
+from scripts._demo_support import xcom as read_xcom
 
 if TYPE_CHECKING:
     from pathlib import Path
 
+    from scripts._browser import Browser
+
+#: The promotion example on a better candidate: the verdict is PROMOTE.
+PIPELINE = Pipeline("ui-endpoint", "ui-prod-model", "ui-candidate-model", "better", observation_seconds=25)
 USERNAME = "reviewer"
 PASSWORD = "shadow-test-password"
 
@@ -114,3 +127,49 @@ class ApiServer:
                 return int(response.status), response.read().decode("utf-8", "replace")
         except urllib.error.HTTPError as err:
             return int(err.code), err.read().decode("utf-8", "replace")
+
+
+class Deployment:
+    """A promotion run and an api-server on its metadata DB: the emulator, the home, the server, the verdict."""
+
+    def __init__(self, work: Path) -> None:
+        self.work = work
+        self.emulator = Emulator.start(work)
+        self.server: ApiServer | None = None
+        self.home = work / "home"
+        self.home.mkdir(parents=True, exist_ok=True)
+        self.env = {**airflow_env(self.home, self.emulator), **auth_env(self.home)}
+        # Provider plugins are read from the provider's metadata only without lazy discovery; the
+        # airflow.plugins entry point (the default case) needs the package installed with its
+        # entry points, which a checkout on PYTHONPATH is not.
+        self.env["AIRFLOW__CORE__LAZY_DISCOVER_PROVIDERS"] = "False"
+        self.verdict: dict[str, Any] = {}
+
+    def run_pipeline(self, pipeline: Pipeline = PIPELINE) -> None:
+        """Run the promotion example against the emulator; keep its verdict."""
+        setup_endpoint(self.emulator.client(), pipeline)
+        migrate(self.home, self.env)
+        run = DagsTest.start(self.env, pipeline.conf(), self.work / "dags-test.log")
+        code = run.wait(timeout_seconds=300)
+        if code != 0:
+            raise RuntimeError(f"the promotion run exited {code}:\n{run.tail()}")
+        self.verdict = read_xcom(self.home, "evaluate")
+
+    def start_server(self) -> ApiServer:
+        self.server = ApiServer.start(self.env, self.work / "api-server.log")
+        return self.server
+
+    def stop(self) -> None:
+        if self.server is not None:
+            self.server.stop()
+        self.emulator.stop()
+
+
+def log_in(browser: Browser, server: ApiServer, next_path: str) -> None:
+    """Sign in through Airflow's own login form, as a person does, and land on ``next_path``."""
+    browser.open(f"{server.url}/auth/login/?next={server.url}{next_path}")
+    browser.type_into("input[name=username]", USERNAME)
+    browser.type_into("input[name=password]", PASSWORD)
+    browser.wait_for("!document.querySelector('button[type=submit]').disabled")
+    browser.evaluate("document.querySelector('button[type=submit]').click()")
+    browser.wait_for(f"location.pathname === {json.dumps(next_path)} && document.readyState === 'complete'")

@@ -19,7 +19,9 @@ if TYPE_CHECKING:
 
 
 def test_a_report_is_written_under_the_uri_and_read_back(tmp_path: Path) -> None:
-    name = report_file_name(dag_id="pipe", run_id="manual__2026-11-02T08:00:00+00:00", task_id="evaluate", experiment_name="exp/1")
+    name = report_file_name(
+        dag_id="pipe", run_id="manual__2026-11-02T08:00:00+00:00", task_id="evaluate", experiment_name="exp/1"
+    )
     location = write_report("<html>ok</html>", f"file://{tmp_path}/reports/", name)
 
     assert location.startswith(f"file://{tmp_path}/reports/exp_1/pipe/")

@@ -26,6 +26,7 @@ import html
 from typing import TYPE_CHECKING, Any, Final
 
 from airflow_provider_shadowtest.verdict.report_series import (
+    MAX_POINTS,
     error_rate_points,
     read_series,
     reduce_points,
@@ -148,12 +149,7 @@ def _overlays(verdict: Mapping[str, Any]) -> tuple[list[Band], list[Marker]]:
     return bands, markers
 
 
-def _reduced(points: list[Point]) -> tuple[list[tuple[float, float | None]], int]:
-    reduced = reduce_points(points)
-    return reduced.points, reduced.minutes_per_point
-
-
-def _charts(series: dict[str, dict[str, list[Point]]], verdict: Mapping[str, Any]) -> list[str]:
+def _charts(series: dict[str, dict[str, list[Point]]], verdict: Mapping[str, Any], max_points: int) -> list[str]:
     bands, markers = _overlays(verdict)
     charts = []
 
@@ -163,9 +159,10 @@ def _charts(series: dict[str, dict[str, list[Point]]], verdict: Mapping[str, Any
             points = series.get(role, {}).get(metric)
             if not points:
                 continue
-            reduced, factor = _reduced([(t, v * scale) for t, v in points])
+            reduced = reduce_points([(t, v * scale) for t, v in points], max_points)
+            factor = reduced.minutes_per_point
             stat = metric.rpartition(".")[2]
-            lines.append(Line(f"{role} {label}", reduced, f"{role} s-{stat}"))
+            lines.append(Line(f"{role} {label}", reduced.points, f"{role} s-{stat}"))
         if not lines:
             return
         note = f"Each point is the mean of {factor} one-minute values." if factor > 1 else "One point per minute."
@@ -269,6 +266,7 @@ def render_html_report(
     experiment: Mapping[str, Any] | None = None,
     *,
     generated_at: dt.datetime | None = None,
+    max_points_per_line: int = MAX_POINTS,
 ) -> str:
     """Return the report as one HTML document (inline CSS and SVG; renders offline, light and dark).
 
@@ -277,6 +275,7 @@ def render_html_report(
         default ``verdict["series"]``.
     :param experiment: the experiment's Describe answer; default ``verdict["experiment"]``.
     :param generated_at: shown in the footer; default omitted (keeps the output deterministic).
+    :param max_points_per_line: longer series are averaged into equal time buckets (the chart says so).
     """
     raw_series = series if series is not None else verdict.get("series")
     variants = verdict.get("variants") if isinstance(verdict.get("variants"), dict) else None
@@ -287,7 +286,7 @@ def render_html_report(
     decision = str(verdict.get("decision") or "UNKNOWN")
     reasons = [r for r in verdict.get("reasons") or [] if r]
     checks = [c for c in verdict.get("checks") or [] if isinstance(c, dict)]
-    charts = _charts(per_minute, verdict)
+    charts = _charts(per_minute, verdict, max_points_per_line)
     reasons_html = "".join(f"<li>{_e(r)}</li>" for r in reasons) or "<li>No reasons given.</li>"
     charts_html = "".join(charts) or '<p class="muted">No per-minute series in this verdict.</p>'
     footer = f"Generated {_time_text(generated_at)} by airflow-provider-shadowtest." if generated_at else ""

@@ -133,13 +133,23 @@ def _pairs(raw: Any) -> Iterable[tuple[Any, Any]]:
     return pairs
 
 
-def read_points(raw: Any) -> list[Point]:
-    """Return ``(epoch_seconds, value)`` pairs sorted by time; unreadable points are dropped."""
+def read_points(raw: Any, times: dict[Any, float | None] | None = None) -> list[Point]:
+    """Return ``(epoch_seconds, value)`` pairs sorted by time; unreadable points are dropped.
+
+    :param times: a cache of converted times, shared across series of the same minutes.
+    """
+    cache: dict[Any, float | None] = {} if times is None else times
     points = []
     for time, value in _pairs(raw):
-        when, number = to_epoch_seconds(time), _number(value)
+        try:
+            when = cache[time]
+        except KeyError:
+            when = cache[time] = to_epoch_seconds(time)
+        except TypeError:  # an unhashable "time": not a time
+            continue
+        number = value if type(value) in (int, float) and math.isfinite(value) else _number(value)
         if when is not None and number is not None:
-            points.append((when, number))
+            points.append((when, float(number)))
     points.sort()
     return points
 
@@ -155,13 +165,14 @@ def read_series(raw: Any, variants: Mapping[str, Any] | None = None) -> dict[str
         return {}
     by_name = {str(name): role for role, name in (variants or {}).items() if role in ("production", "shadow")}
     result: dict[str, dict[str, list[Point]]] = {}
+    times: dict[Any, float | None] = {}
     for key, metrics in raw.items():
         role = key if key in ("production", "shadow") else by_name.get(str(key))
         if role is None or not isinstance(metrics, dict):
             continue
         for metric_key, points_raw in metrics.items():
             metric = canonical_metric(str(metric_key))
-            points = read_points(points_raw) if metric else []
+            points = read_points(points_raw, times) if metric else []
             if metric and points:
                 result.setdefault(role, {})[metric] = points
     return result

@@ -32,7 +32,7 @@ tr.result-pass td.result,tr.result-promote td.result{color:var(--promote)}
 figure.chart{margin:0;padding:8px;border:1px solid var(--border);border-radius:6px;background:var(--panel)}
 figcaption{font-weight:600}svg{display:block;width:100%;height:auto}
 svg text.axis{fill:var(--muted);font-size:11px}svg .grid{stroke:var(--grid);stroke-width:1}
-svg .line{fill:none;stroke-width:1.4;stroke-linejoin:round}
+svg .line{fill:none;stroke-width:1.4;stroke-linejoin:round;stroke-linecap:round}
 svg .production{stroke:var(--prod)}svg .shadow{stroke:var(--shadow)}
 svg .s-average{stroke-width:2.2}svg .s-p90{stroke-dasharray:6 3}svg .s-p99{stroke-dasharray:2 3}
 svg .s-p50{stroke-opacity:.75}

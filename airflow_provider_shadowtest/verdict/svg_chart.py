@@ -145,13 +145,18 @@ def render_chart(
     for at, label in _time_ticks(start, end):
         parts.append(f'<text class="axis" x="{x(at):.1f}" y="{_HEIGHT - 8}" text-anchor="middle">{label}</text>')
     for line in drawn:
-        commands, pen_down = [], False
+        commands: list[str] = []
+        run = 0  # points in the current unbroken stretch
         for at, value in line.points:
             if value is None:
-                pen_down = False
+                if run == 1:  # a lone minute between gaps: a dot (round cap on a tiny stroke)
+                    commands.append("h0.1")
+                run = 0
                 continue
-            commands.append(f"{'L' if pen_down else 'M'}{x(at):.1f} {y(value):.1f}")
-            pen_down = True
+            commands.append(f"{'L' if run else 'M'}{x(at):.1f} {y(value):.1f}")
+            run += 1
+        if run == 1:
+            commands.append("h0.1")
         parts.append(f'<path class="line {line.css_class}" d="{"".join(commands)}"/>')
     for marker in markers:
         if start <= marker.at <= end:

@@ -3,16 +3,20 @@
 from __future__ import annotations
 
 from types import SimpleNamespace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pytest
 from airflow.sdk.execution_time import xcom as xcom_module
 
 from airflow_provider_shadowtest.links.report import XCOM_KEY, ShadowTestReportLink, report_page_path
 
+if TYPE_CHECKING:
+    import pytest
+
 
 def _key(map_index: int = -1) -> Any:
-    return SimpleNamespace(dag_id="pipe", run_id="manual__2026-11-02T08:00:00+00:00", task_id="evaluate", map_index=map_index)
+    return SimpleNamespace(
+        dag_id="pipe", run_id="manual__2026-11-02T08:00:00+00:00", task_id="evaluate", map_index=map_index
+    )
 
 
 def test_the_link_opens_the_report_route_of_the_api_server(monkeypatch: pytest.MonkeyPatch) -> None:

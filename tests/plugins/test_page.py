@@ -25,7 +25,9 @@ _EXPERIMENT = {
 
 
 def test_each_experiment_has_its_status_sampling_and_latest_verdict() -> None:
-    html = render_list_page("/shadowtest", [_EXPERIMENT], {"exp-1": _verdict("exp-1")}, aws_error=None, conn_id="aws_default")
+    html = render_list_page(
+        "/shadowtest", [_EXPERIMENT], {"exp-1": _verdict("exp-1")}, aws_error=None, conn_id="aws_default"
+    )
     assert '<tr data-experiment="exp-1">' in html
     assert "<td>Running</td>" in html
     assert "<td>50 %</td>" in html

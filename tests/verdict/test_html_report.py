@@ -92,7 +92,7 @@ def test_todays_verdict_without_series_renders_its_checks() -> None:
     html = render_html_report(verdict)
     assert "No per-minute series in this verdict." in html
     assert re.search(r'<tr data-check="error_rate_5xx" class="result-fail">', html)
-    assert "Shadow test <span class=\"name\">exp-a</span>" in html
+    assert 'Shadow test <span class="name">exp-a</span>' in html
 
 
 @pytest.mark.parametrize(
@@ -123,7 +123,18 @@ def test_series_keyed_by_variant_name_and_other_point_shapes_are_read() -> None:
 
 
 def test_text_from_the_verdict_is_escaped() -> None:
-    html = render_html_report({"decision": "REJECT", "experiment_name": "<script>alert(1)</script>", "reasons": ["a<b"]})
+    html = render_html_report(
+        {"decision": "REJECT", "experiment_name": "<script>alert(1)</script>", "reasons": ["a<b"]}
+    )
     assert "<script>" not in html
     assert "&lt;script&gt;" in html
     assert "a&lt;b" in html
+
+
+def test_a_lone_minute_is_drawn_as_a_dot() -> None:
+    from airflow_provider_shadowtest.verdict.svg_chart import Line, render_chart
+
+    svg = render_chart("t", "ms", [Line("a", [(0.0, 1.0), (60.0, None), (120.0, 2.0), (180.0, 3.0)], "production")])
+    (path,) = re.findall(r' d="([^"]*)"', svg)
+    assert path.count("M") == 2
+    assert "h0.1M" in path  # the first minute stands alone
