@@ -135,7 +135,7 @@ class Browser:
         return result.get("result", {}).get("value")
 
     def wait_for(self, expression: str, timeout_seconds: float = 30) -> Any:
-        """Poll ``expression`` until it is truthy; return its value."""
+        """Poll ``expression`` until its JSON value is truthy; return it (a DOM node is ``{}``: use ``!!``)."""
         deadline = time.monotonic() + timeout_seconds
         while time.monotonic() < deadline:
             with contextlib.suppress(BrowserError):

@@ -20,7 +20,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from scripts._browser import Browser, chromium_path
+from scripts._browser import Browser, BrowserError, chromium_path
 from scripts._ui_support import PIPELINE, Deployment, log_in
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -42,10 +42,15 @@ def main() -> int:
             server = deployment.start_server()
             name = deployment.verdict["experiment_name"]
             with Browser(width=1400, height=760) as browser:
-                log_in(browser, server, "/plugin/shadow-tests")
-                browser.wait_for(
-                    "document.querySelector('iframe')?.contentDocument?.querySelector('tr[data-experiment]')"
-                )
+                log_in(browser, server, "/shadowtest/")
+                browser.open(f"{server.url}/plugin/shadow-tests")
+                framed = "document.querySelector('iframe')?.contentDocument"
+                try:
+                    browser.wait_for(f"!!{framed}?.querySelector('tr[data-experiment]')", timeout_seconds=90)
+                except BrowserError:
+                    print(browser.evaluate(f"{framed}?.body?.innerText ?? 'no frame'"), file=sys.stderr)
+                    browser.screenshot(args.out / "failed-page.png", full_page=False)
+                    raise
                 browser.screenshot(args.out / "shadow-tests-page.png", full_page=False)
                 browser.open(f"{server.url}/shadowtest/experiments/{name}")
                 src = browser.wait_for("document.querySelector('iframe.report')?.getAttribute('src')")

@@ -19,7 +19,9 @@ if TYPE_CHECKING:
 _PAGE_CSS = """
 .notice{border:1px solid var(--border);border-left:4px solid var(--inconclusive);padding:6px 10px;margin:8px 0;
 background:var(--panel)}
-table.experiments td{white-space:nowrap}iframe.report{width:100%;height:1400px;border:1px solid var(--border);
+table.experiments td{white-space:nowrap}
+table.experiments td.run{white-space:normal;word-break:break-all}
+iframe.report{width:100%;height:1400px;border:1px solid var(--border);
 border-radius:6px;background:var(--bg)}nav.crumbs{margin-bottom:8px;font-size:13px}
 """
 
@@ -53,7 +55,7 @@ def _decision_badge(verdict: StoredVerdict | None) -> str:
 
 def _run_link(verdict: StoredVerdict) -> str:
     href = f"/dags/{quote(verdict.dag_id, safe='')}/runs/{quote(verdict.run_id, safe='')}"
-    return f'<a href="{_e(href)}" target="_top">{_e(verdict.dag_id)} / {_e(verdict.run_id)}</a>'
+    return f'<a href="{_e(href)}" target="_top">{_e(verdict.dag_id)}</a><br><small>{_e(verdict.run_id)}</small>'
 
 
 def _sampling(experiment: Mapping[str, Any]) -> str:
@@ -96,7 +98,7 @@ def render_list_page(
             f"<td>{_e(endpoint or '-')}</td><td>{_e(status)}</td>"
             f"<td>{_when(schedule.get('StartTime'))} to {_when(schedule.get('EndTime'))}</td>"
             f"<td>{_e(_sampling(experiment))}</td><td>{_decision_badge(verdict)}{report}</td>"
-            f"<td>{_run_link(verdict) if verdict else '-'}</td>"
+            f'<td class="run">{_run_link(verdict) if verdict else "-"}</td>'
             f"<td>{_when(verdict.stored_at) if verdict else '-'}</td></tr>"
         )
     notice = f'<p class="notice" role="alert">{_e(aws_error)}</p>' if aws_error else ""

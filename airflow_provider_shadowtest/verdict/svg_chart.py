@@ -143,7 +143,9 @@ def render_chart(
         parts.append(f'<text class="axis" x="{_LEFT - 6}" y="{y(tick) + 4:.1f}" text-anchor="end">')
         parts.append(f"{_format_value(tick)}</text>")
     for at, label in _time_ticks(start, end):
-        parts.append(f'<text class="axis" x="{x(at):.1f}" y="{_HEIGHT - 8}" text-anchor="middle">{label}</text>')
+        # Labels at the plot's edges are anchored inward so they are not cut off.
+        anchor = "end" if x(at) > _WIDTH - _RIGHT - 30 else "start" if x(at) < _LEFT + 30 else "middle"
+        parts.append(f'<text class="axis" x="{x(at):.1f}" y="{_HEIGHT - 8}" text-anchor="{anchor}">{label}</text>')
     for line in drawn:
         commands: list[str] = []
         run = 0  # points in the current unbroken stretch

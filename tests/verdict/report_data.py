@@ -18,11 +18,12 @@ def synthetic_series(minutes: int, requests_per_second: float = 5.0, seed: int =
     """Both variants' per-minute metrics: a diurnal load, lognormal latency noise, rare errors, a warm-up."""
     rng = random.Random(seed)
     series: dict[str, Any] = {}
-    for role, latency_us, error_rate in (("production", 40_000.0, 0.002), ("shadow", 37_000.0, 0.003)):
+    # The shadow variant sees a 50 % sample of production's requests.
+    for role, share, latency_us, error_rate in (("production", 1.0, 40_000.0, 0.002), ("shadow", 0.5, 37_000.0, 0.003)):
         metrics: dict[str, list[list[Any]]] = {}
         for minute in range(minutes):
             at = iso(START + dt.timedelta(minutes=minute))
-            load = requests_per_second * 60 * (1 + 0.4 * math.sin(2 * math.pi * minute / 1440))
+            load = share * requests_per_second * 60 * (1 + 0.4 * math.sin(2 * math.pi * minute / 1440))
             invocations = max(1, round(rng.gauss(load, math.sqrt(load))))
             warm = 1.6 if minute < 5 else 1.0
             p50 = latency_us * warm * math.exp(rng.gauss(0, 0.08))
