@@ -19,8 +19,8 @@ if TYPE_CHECKING:
 _PAGE_CSS = """
 .notice{border:1px solid var(--border);border-left:4px solid var(--inconclusive);padding:6px 10px;margin:8px 0;
 background:var(--panel)}
-table.experiments td{white-space:nowrap}
-table.experiments td.run{white-space:normal;word-break:break-all}
+table.experiments td.verdict{white-space:nowrap}
+table.experiments td.run{overflow-wrap:anywhere;min-width:18em}
 iframe.report{width:100%;height:1400px;border:1px solid var(--border);
 border-radius:6px;background:var(--bg)}nav.crumbs{margin-bottom:8px;font-size:13px}
 """
@@ -97,7 +97,7 @@ def render_list_page(
             f'<td><a href="{_e(root)}/experiments/{quote(name, safe="")}">{_e(name)}</a></td>'
             f"<td>{_e(endpoint or '-')}</td><td>{_e(status)}</td>"
             f"<td>{_when(schedule.get('StartTime'))} to {_when(schedule.get('EndTime'))}</td>"
-            f"<td>{_e(_sampling(experiment))}</td><td>{_decision_badge(verdict)}{report}</td>"
+            f'<td>{_e(_sampling(experiment))}</td><td class="verdict">{_decision_badge(verdict)}{report}</td>'
             f'<td class="run">{_run_link(verdict) if verdict else "-"}</td>'
             f"<td>{_when(verdict.stored_at) if verdict else '-'}</td></tr>"
         )
