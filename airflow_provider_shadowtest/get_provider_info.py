@@ -8,7 +8,7 @@ _PKG = "airflow_provider_shadowtest"
 
 
 def get_provider_info() -> dict[str, Any]:
-    """Describe the provider's hooks, operators, sensors, triggers and extra links."""
+    """Describe the provider's hooks, operators, sensors, triggers, extra links and UI plugin."""
     from airflow_provider_shadowtest import __version__
 
     return {
@@ -54,5 +54,9 @@ def get_provider_info() -> dict[str, Any]:
         "extra-links": [
             f"{_PKG}.links.inference_experiment.InferenceExperimentLink",
             f"{_PKG}.links.inference_experiment.InferenceExperimentEndpointLink",
+            f"{_PKG}.links.report.ShadowTestReportLink",
         ],
+        # Read by Airflow only with [core] lazy_discover_providers = False; the airflow.plugins
+        # entry point covers the default (see plugins/shadow_tests.py).
+        "plugins": [{"name": "shadowtest", "plugin-class": f"{_PKG}.plugins.shadow_tests.ShadowTestsPlugin"}],
     }
