@@ -19,7 +19,7 @@ from airflow_provider_shadowtest.operators._base import (
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
-    from airflow.sdk import Context
+    from airflow_provider_shadowtest._compat import Context
 
 
 class StopInferenceExperimentOperator(InferenceExperimentWaitingOperator):

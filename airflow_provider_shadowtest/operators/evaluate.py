@@ -5,9 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import TYPE_CHECKING, Any
 
-from airflow.sdk import BaseOperator, BranchMixIn
-from airflow.sdk.exceptions import AirflowFailException
-
+from airflow_provider_shadowtest._compat import AirflowFailException, BaseOperator, BranchMixIn
 from airflow_provider_shadowtest.connection import CONNECTION_TEMPLATE_FIELDS, AwsConnectionMixin
 from airflow_provider_shadowtest.exceptions import ShadowTestError
 from airflow_provider_shadowtest.verdict import (
@@ -23,7 +21,7 @@ from airflow_provider_shadowtest.verdict import (
 if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
 
-    from airflow.sdk import Context
+    from airflow_provider_shadowtest._compat import Context
 
 #: The CloudWatch percentiles always fetched, so the report shows them even when unchecked.
 _REPORTED_PERCENTILES = ("p50", "p90", "p99")

@@ -31,7 +31,7 @@ from airflow_provider_shadowtest.operators._stop import StopInferenceExperimentO
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
-    from airflow.sdk import Context
+    from airflow_provider_shadowtest._compat import Context
 
 __all__ = [
     "CreateInferenceExperimentOperator",

@@ -7,8 +7,7 @@ import datetime as dt
 import time
 from typing import TYPE_CHECKING, Any
 
-from airflow.triggers.base import BaseTrigger, TriggerEvent
-
+from airflow_provider_shadowtest._compat import BaseTrigger, TriggerEvent
 from airflow_provider_shadowtest.experiment.waiting import THROTTLING_CODES, plan_wait, throttle_backoff
 from airflow_provider_shadowtest.jsonsafe import json_safe
 from airflow_provider_shadowtest.triggers._client_pool import client_pool
