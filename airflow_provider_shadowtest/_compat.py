@@ -29,16 +29,18 @@ from airflow.providers.common.compat.sdk import (
     PokeReturnValue,
 )
 
-# BaseTrigger and TriggerEvent live at airflow.triggers.base in every supported version.
-from airflow.triggers.base import BaseTrigger, TriggerEvent
-
 if TYPE_CHECKING:
-    # Typing only (the adapters import these under TYPE_CHECKING): Context is
-    # airflow.sdk.Context (3.x) / airflow.utils.context.Context (2.x); TaskInstanceKey is
-    # airflow.sdk.types (3.x) / airflow.models.taskinstancekey (2.x).
+    # Context and TaskInstanceKey are for typing only (the adapters import them under
+    # TYPE_CHECKING): Context is airflow.sdk.Context (3.x) / airflow.utils.context.Context (2.x);
+    # TaskInstanceKey is airflow.sdk.types (3.x) / airflow.models.taskinstancekey (2.x).
+    # BaseTrigger and TriggerEvent live at airflow.triggers.base in every supported version. Only
+    # the trigger module needs them and that module costs ~15 ms, so they are resolved on first
+    # access (module __getattr__ below), never by the DAG-facing modules.
     from airflow.sdk import Context as Context  # noqa: PLC0414 - explicit re-export
     from airflow.sdk.exceptions import AirflowRescheduleException
     from airflow.sdk.types import TaskInstanceKey as TaskInstanceKey  # noqa: PLC0414 - explicit re-export
+    from airflow.triggers.base import BaseTrigger as BaseTrigger  # noqa: PLC0414 - explicit re-export
+    from airflow.triggers.base import TriggerEvent as TriggerEvent  # noqa: PLC0414 - explicit re-export
 else:
     # AirflowRescheduleException: airflow.sdk.exceptions from 3.1, airflow.exceptions before;
     # common-compat (up to 1.23 at least) does not re-export it.
@@ -47,7 +49,8 @@ else:
     except ImportError:  # Airflow 2.11, 3.0
         from airflow.exceptions import AirflowRescheduleException
 
-# Context and TaskInstanceKey are importable under TYPE_CHECKING only.
+# Context and TaskInstanceKey are importable under TYPE_CHECKING only; BaseTrigger and
+# TriggerEvent on first access.
 __all__ = [
     "AirflowException",
     "AirflowFailException",
@@ -57,10 +60,8 @@ __all__ = [
     "BaseOperator",
     "BaseOperatorLink",
     "BaseSensorOperator",
-    "BaseTrigger",
     "BranchMixIn",
     "PokeReturnValue",
-    "TriggerEvent",
     "airflow_version",
     "default_deferrable",
     "xcom_value",
@@ -99,3 +100,12 @@ def xcom_value(*, key: str, ti_key: TaskInstanceKey) -> Any:
     from airflow.providers.common.compat.sdk import XCom
 
     return XCom.get_value(key=key, ti_key=ti_key)
+
+
+def __getattr__(name: str) -> Any:
+    """Resolve ``BaseTrigger`` and ``TriggerEvent`` when the trigger module first asks for them."""
+    if name in {"BaseTrigger", "TriggerEvent"}:
+        import airflow.triggers.base
+
+        return getattr(airflow.triggers.base, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
