@@ -11,7 +11,6 @@ import re
 from typing import TYPE_CHECKING, Any, Final
 
 from airflow_provider_shadowtest.experiment import lifecycle
-from airflow_provider_shadowtest.experiment.request import coerce_member, parse_literal
 from airflow_provider_shadowtest.experiment.schedule import parse_datetime
 from airflow_provider_shadowtest.jsonsafe import json_safe, to_utc_iso
 
@@ -63,6 +62,10 @@ def structured(value: Any, field: str, *, member: str | None = None) -> Any:
 
     :raises ValueError: naming ``field`` when a string holds neither.
     """
+    # The request model (and its validation) loads when a task runs, not when a DAG file imports
+    # the operators, which import this module.
+    from airflow_provider_shadowtest.experiment.request import coerce_member, parse_literal
+
     try:
         if member is not None:
             return coerce_member("UpdateInferenceExperiment", member, value)

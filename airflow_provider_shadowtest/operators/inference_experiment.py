@@ -18,8 +18,7 @@ from airflow_provider_shadowtest.exceptions import (
     ExperimentStateError,
     InvalidExperimentRequest,
 )
-from airflow_provider_shadowtest.experiment import actions, build_create_request, config_differences, lifecycle
-from airflow_provider_shadowtest.experiment.request import parse_literal
+from airflow_provider_shadowtest.experiment import actions, lifecycle
 from airflow_provider_shadowtest.operators._base import (
     InferenceExperimentBaseOperator,
     InferenceExperimentWaitingOperator,
@@ -145,6 +144,8 @@ class CreateInferenceExperimentOperator(InferenceExperimentWaitingOperator):
         if wait_for is not None and str(wait_for).lower() not in ("running", "completed"):
             problems.append(("wait_for", f"expected None, 'running' or 'completed', got {wait_for!r}"))
         try:
+            from airflow_provider_shadowtest.experiment import build_create_request  # request model: at run time
+
             request = build_create_request(**{f: getattr(self, f) for f in self.REQUEST_FIELDS})
         except InvalidExperimentRequest as err:
             raise InvalidExperimentRequest([*problems, *err.errors]) from None
@@ -215,6 +216,8 @@ class CreateInferenceExperimentOperator(InferenceExperimentWaitingOperator):
 
     def _start_from_now(self) -> bool:
         """Whether the schedule's start was resolved from the current time (no explicit start)."""
+        from airflow_provider_shadowtest.experiment.request import parse_literal
+
         if self.start_time not in (None, ""):
             return False
         schedule = self.schedule
@@ -226,6 +229,8 @@ class CreateInferenceExperimentOperator(InferenceExperimentWaitingOperator):
         return not (isinstance(schedule, dict) and schedule.get("StartTime") not in (None, ""))
 
     def _check_same(self, request: dict[str, Any], existing: dict[str, Any]) -> None:
+        from airflow_provider_shadowtest.experiment import config_differences
+
         # A start derived from "now" moves with each retry: allow an hour. Explicit times must match.
         tolerance = _NOW_TOLERANCE_SECONDS if self._start_from_now() else _EXACT_TOLERANCE_SECONDS
         differences = config_differences(request, existing, schedule_tolerance_seconds=tolerance)

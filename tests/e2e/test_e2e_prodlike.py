@@ -11,6 +11,7 @@ received exactly one Create and one Stop (nothing ran twice).
 from __future__ import annotations
 
 import re
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -39,6 +40,8 @@ def test_run_on_postgres_survives_a_killed_triggerer_and_promotes_once(tmp_path:
     assert takeover is not None, output[-3000:]
     assert takeover.group(1) != takeover.group(2)
     assert "emulator calls:   CreateInferenceExperiment=1, StopInferenceExperiment=1" in output, output[-3000:]
-    # The cluster the run started is gone (stopped and removed).
+    # The cluster the run started is stopped: nothing listens on its port any more.
     cluster = re.search(r"PostgreSQL on 127\.0\.0\.1:(\d+)", output)
     assert cluster is not None
+    with socket.socket() as probe, pytest.raises(ConnectionRefusedError):
+        probe.connect(("127.0.0.1", int(cluster.group(1))))
