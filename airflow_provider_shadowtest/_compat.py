@@ -37,11 +37,19 @@ if TYPE_CHECKING:
     # the trigger module needs them and that module costs ~15 ms, so they are resolved on first
     # access (module __getattr__ below), never by the DAG-facing modules.
     from airflow.sdk import Context as Context  # noqa: PLC0414 - explicit re-export
+    from airflow.sdk.bases.operator import BaseOperatorMeta
     from airflow.sdk.exceptions import AirflowRescheduleException
     from airflow.sdk.types import TaskInstanceKey as TaskInstanceKey  # noqa: PLC0414 - explicit re-export
     from airflow.triggers.base import BaseTrigger as BaseTrigger  # noqa: PLC0414 - explicit re-export
     from airflow.triggers.base import TriggerEvent as TriggerEvent  # noqa: PLC0414 - explicit re-export
 else:
+    # BaseOperatorMeta: the metaclass that fills operator arguments from ``default_args`` and lets
+    # ``partial()`` and ``expand()`` accept them (a cooperative mixin declaring operator arguments
+    # needs it). The Task SDK defines it in 3.x; Airflow 2 in ``airflow.models.baseoperator``.
+    try:
+        from airflow.sdk.bases.operator import BaseOperatorMeta
+    except ImportError:  # Airflow 2.11
+        from airflow.models.baseoperator import BaseOperatorMeta
     # AirflowRescheduleException: airflow.sdk.exceptions from 3.1, airflow.exceptions before;
     # common-compat (up to 1.23 at least) does not re-export it.
     try:
@@ -59,6 +67,7 @@ __all__ = [
     "AirflowSkipException",
     "BaseOperator",
     "BaseOperatorLink",
+    "BaseOperatorMeta",
     "BaseSensorOperator",
     "BranchMixIn",
     "PokeReturnValue",

@@ -4,7 +4,7 @@ Two waits per schedule duration, each against its own emulator server (so each s
 count is that wait's alone), all run concurrently:
 
 - the sensor's logic: ``InferenceExperimentTrigger`` for Running, then for Completed (the same
-  planner drives the poke and reschedule modes through ``wait_for_status``);
+  ``WaitMachine`` drives the poke and reschedule modes through ``hooks.waiter``);
 - fixed-interval polling: Describe every ``poke_interval`` until Running, then until Completed.
 
 Prints both counts and their ratio for each duration. The sensor's count stays flat as the
@@ -29,7 +29,7 @@ from typing import Any
 
 import boto3
 
-from airflow_provider_shadowtest.connection import build_hook
+from airflow_provider_shadowtest.connection import ConnectionSettings
 from airflow_provider_shadowtest.testing import create_endpoint, create_model
 from airflow_provider_shadowtest.testing.resources import shadow_test_request
 from airflow_provider_shadowtest.triggers.inference_experiment import InferenceExperimentTrigger
@@ -118,14 +118,16 @@ def create_experiment(server: Server, sm: Any, start: dt.datetime, duration: flo
 
 async def warm_up(conn_id: str) -> None:
     """Load the SageMaker service model for aiobotocore once, so no wait pays for it."""
-    async with await build_hook({"aws_conn_id": conn_id}).get_async_conn() as client:  # type: ignore[no-untyped-call]
+    async with await ConnectionSettings(aws_conn_id=conn_id).build_hook().get_async_conn() as client:  # type: ignore[no-untyped-call]
         await client.list_inference_experiments()
 
 
 async def sensor_wait(conn_id: str, poke_interval: float) -> str:
     status = ""
     for target in ("Running", "Completed"):
-        trigger = InferenceExperimentTrigger("exp", [target], poke_interval=poke_interval, aws_conn_id=conn_id)
+        trigger = InferenceExperimentTrigger(
+            "exp", [target], poke_interval=poke_interval, connection=ConnectionSettings(aws_conn_id=conn_id)
+        )
         async for event in trigger.run():
             if event.payload["status"] != "success":
                 raise RuntimeError(f"sensor wait failed: {event.payload}")
@@ -136,7 +138,7 @@ async def sensor_wait(conn_id: str, poke_interval: float) -> str:
 
 async def fixed_polling(conn_id: str, poke_interval: float) -> str:
     """What a conventional waiter does: one client, a Describe every ``poke_interval`` seconds."""
-    hook = build_hook({"aws_conn_id": conn_id})
+    hook = ConnectionSettings(aws_conn_id=conn_id).build_hook()
     status = ""
     async with await hook.get_async_conn() as client:  # type: ignore[no-untyped-call]
         for target in ("Running", "Completed"):

@@ -126,7 +126,7 @@ def polling_trigger_class() -> type:
     """
     from airflow.triggers.base import BaseTrigger, TriggerEvent
 
-    from airflow_provider_shadowtest.connection import build_hook
+    from airflow_provider_shadowtest.connection import ConnectionSettings
 
     class FixedIntervalPollingTrigger(BaseTrigger):
         def __init__(self, experiment_name: str, target_statuses: list[str], poke_interval: float) -> None:
@@ -146,7 +146,7 @@ def polling_trigger_class() -> type:
             )
 
         async def run(self) -> AsyncIterator[TriggerEvent]:
-            hook = build_hook({"aws_conn_id": "aws_default"})
+            hook = ConnectionSettings(aws_conn_id="aws_default").build_hook()
             async with await hook.get_async_conn() as client:  # type: ignore[no-untyped-call]
                 while True:
                     described = await client.describe_inference_experiment(Name=self.experiment_name)
@@ -165,9 +165,9 @@ async def _consume(trigger: Any) -> None:
 
 async def _describe_once(url: str, name: str) -> None:
     """Warm-up: import and load everything a wait needs once (service model, session, client class)."""
-    from airflow_provider_shadowtest.connection import build_hook
+    from airflow_provider_shadowtest.connection import ConnectionSettings
 
-    hook = build_hook({"aws_conn_id": "aws_default"})
+    hook = ConnectionSettings(aws_conn_id="aws_default").build_hook()
     async with await hook.get_async_conn() as client:  # type: ignore[no-untyped-call]
         await client.describe_inference_experiment(Name=name)
 
@@ -222,7 +222,7 @@ async def measure(variant: str, url: str, count: int, poke_interval: float, wind
     await asyncio.gather(*tasks, return_exceptions=True)
     pool: dict[str, int] = {}
     if variant == "trigger":
-        from airflow_provider_shadowtest.triggers._client_pool import client_pool
+        from airflow_provider_shadowtest.hooks.async_client_pool import client_pool
 
         shared = client_pool()
         pool = {"sessions_built": shared.sessions_built, "clients_opened": shared.clients_opened}

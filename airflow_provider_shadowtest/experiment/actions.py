@@ -11,8 +11,8 @@ import re
 from typing import TYPE_CHECKING, Any, Final
 
 from airflow_provider_shadowtest.experiment import lifecycle
-from airflow_provider_shadowtest.experiment.schedule import parse_datetime
 from airflow_provider_shadowtest.jsonsafe import json_safe, to_utc_iso
+from airflow_provider_shadowtest.parsing import parse_literal, parse_time
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -34,27 +34,10 @@ UPDATE_ARGUMENTS: Final[Mapping[str, str]] = {
     "DataStorageConfig": "data_storage_config",
 }
 
-_EPOCH = re.compile(r"^\s*\d+(\.\d+)?\s*$")
 _INTEGER = re.compile(r"^\s*[+-]?\d+\s*$")
 
 
-def parse_time(value: Any, field: str) -> dt.datetime:
-    """Return a timezone-aware UTC datetime from a datetime, an ISO-8601 string or epoch seconds.
-
-    A naive value is taken as UTC (templated values such as ``{{ data_interval_end }}`` render
-    that way).
-
-    :raises ValueError: naming ``field``.
-    """
-    if isinstance(value, str) and _EPOCH.match(value):
-        value = float(value)
-    try:
-        return parse_datetime(value, epoch_seconds=True)
-    except ValueError as err:
-        raise ValueError(f"{field}: {err}") from None
-
-
-def structured(value: Any, field: str, *, member: str | None = None) -> Any:
+def structured(field: str, value: Any, *, member: str | None = None) -> Any:
     """Return a list or dict argument, parsing the string a template rendered it to (JSON or literal).
 
     With ``member`` (an UpdateInferenceExperiment request member), numbers rendered as strings
@@ -64,7 +47,7 @@ def structured(value: Any, field: str, *, member: str | None = None) -> Any:
     """
     # The request model (and its validation) loads when a task runs, not when a DAG file imports
     # the operators, which import this module.
-    from airflow_provider_shadowtest.experiment.request import coerce_member, parse_literal
+    from airflow_provider_shadowtest.experiment.request import coerce_member
 
     try:
         if member is not None:
@@ -74,7 +57,7 @@ def structured(value: Any, field: str, *, member: str | None = None) -> Any:
         raise ValueError(f"{field}: {err}") from None
 
 
-def integer(value: Any, field: str) -> int:
+def integer(field: str, value: Any) -> int:
     """Return an integer argument, accepting the integer string a template renders.
 
     :raises ValueError: naming ``field``.
@@ -121,17 +104,17 @@ def build_update_request(
     request: dict[str, Any] = {"Name": described["Name"]}
     schedule: dict[str, Any] = {}
     if start_time is not None:
-        schedule["StartTime"] = parse_time(start_time, "start_time")
+        schedule["StartTime"] = parse_time("start_time", start_time)
     if end_time is not None:
-        schedule["EndTime"] = parse_time(end_time, "end_time")
+        schedule["EndTime"] = parse_time("end_time", end_time)
     if schedule:
         request["Schedule"] = schedule
     if description is not None:
         request["Description"] = description
     if model_variants is not None:
-        request["ModelVariants"] = structured(model_variants, "model_variants", member="ModelVariants")
+        request["ModelVariants"] = structured("model_variants", model_variants, member="ModelVariants")
     if sampling_percent is not None:
-        sampling_percent = integer(sampling_percent, "sampling_percent")
+        sampling_percent = integer("sampling_percent", sampling_percent)
         cfg = dict(described.get("ShadowModeConfig") or {})
         cfg["ShadowModelVariants"] = [
             {**shadow, "SamplingPercentage": sampling_percent} for shadow in cfg.get("ShadowModelVariants") or []
@@ -184,7 +167,7 @@ def model_variant_actions_for(
     :raises ValueError: naming the argument, for a conflict or a variant the experiment lacks.
     """
     production, shadow = variant_roles(described)
-    model_variant_actions = structured(model_variant_actions, "model_variant_actions")
+    model_variant_actions = structured("model_variant_actions", model_variant_actions)
     if model_variant_actions:
         if not isinstance(model_variant_actions, dict):
             raise ValueError("model_variant_actions: expected {variant name: Promote|Remove|Retain}")
@@ -239,7 +222,7 @@ def build_stop_request(
     if reason:
         request["Reason"] = reason
     if desired_model_variants:
-        request["DesiredModelVariants"] = structured(desired_model_variants, "desired_model_variants")
+        request["DesiredModelVariants"] = structured("desired_model_variants", desired_model_variants)
     return request
 
 
@@ -280,22 +263,4 @@ def _iso(value: Any) -> str | None:
     if isinstance(value, dt.datetime):
         return to_utc_iso(value)
     # Already JSON-safe (e.g. a trigger event's payload): normalise through parse_time.
-    return to_utc_iso(parse_time(value, "schedule"))
-
-
-_TRUE = frozenset({"true", "yes", "on", "1"})
-_FALSE = frozenset({"false", "no", "off", "0", ""})
-
-
-def boolean(value: Any, field: str) -> bool:
-    """Return a boolean argument, accepting what a template renders (``"True"``, ``"false"``).
-
-    :raises ValueError: naming ``field``.
-    """
-    if isinstance(value, bool):
-        return value
-    if isinstance(value, int):
-        return bool(value)
-    if isinstance(value, str) and value.strip().lower() in _TRUE | _FALSE:
-        return value.strip().lower() in _TRUE
-    raise ValueError(f"{field}: expected true or false, got {value!r}")
+    return to_utc_iso(parse_time("schedule", value))

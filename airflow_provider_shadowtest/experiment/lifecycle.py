@@ -10,6 +10,8 @@ import datetime as dt
 import json
 from typing import TYPE_CHECKING, Any, Final
 
+from airflow_provider_shadowtest.parsing import aware
+
 if TYPE_CHECKING:
     from collections.abc import Iterable, Mapping
 
@@ -124,11 +126,7 @@ def boundary_for(targets: frozenset[str], status: str, schedule: Mapping[str, An
     if not wanted:
         return None
     # The earliest target boundary: a waiter for {Running, Completed} wakes at the start.
-    return min(_aware(t) for t in wanted)
-
-
-def _aware(value: dt.datetime) -> dt.datetime:
-    return value if value.tzinfo else value.replace(tzinfo=dt.timezone.utc)
+    return min(aware(t) for t in wanted)
 
 
 def update_violations(status: str, changed_fields: Iterable[str]) -> list[tuple[str, str]]:
@@ -186,7 +184,7 @@ def changed_update_fields(current: Mapping[str, Any], update: Mapping[str, Any])
 
 def _same_time(a: Any, b: Any) -> bool:
     if isinstance(a, dt.datetime) and isinstance(b, dt.datetime):
-        return _aware(a) == _aware(b)
+        return aware(a) == aware(b)
     return bool(a == b)
 
 

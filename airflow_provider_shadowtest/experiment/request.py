@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import math
 import re
 from collections.abc import Mapping
@@ -10,9 +9,10 @@ from typing import TYPE_CHECKING, Any
 
 from airflow_provider_shadowtest.exceptions import InvalidExperimentRequest
 from airflow_provider_shadowtest.experiment import service_model
-from airflow_provider_shadowtest.experiment.schedule import describe_value, normalize_schedule, parse_datetime
+from airflow_provider_shadowtest.experiment.schedule import normalize_schedule
 from airflow_provider_shadowtest.experiment.shapecheck import render_path, snake_case
 from airflow_provider_shadowtest.experiment.validate import check_operation
+from airflow_provider_shadowtest.parsing import describe_value, parse_datetime, parse_literal
 
 if TYPE_CHECKING:
     from airflow_provider_shadowtest.experiment.service_model import Shape
@@ -125,22 +125,6 @@ def _unknown_argument(key: str, known: list[str]) -> str:
     close = [folded] if folded in known else difflib.get_close_matches(key, known, n=1)
     hint = f"did you mean {close[0]!r}?" if close else f"expected one of: {', '.join(known)}"
     return f"unknown argument; {hint}"
-
-
-def parse_literal(text: str) -> Any:
-    """Parse a rendered template: JSON first, then a Python literal (Jinja's rendering of a dict)."""
-    try:
-        value = json.loads(text)
-    except ValueError:
-        import ast
-
-        try:
-            value = ast.literal_eval(text.strip())
-        except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
-            raise ValueError("expected a list or an object, or a string holding its JSON") from None
-    if not isinstance(value, (list, dict)):
-        raise ValueError("expected a list or an object, or a string holding its JSON")
-    return value
 
 
 def coerce_member(operation: str, member: str, value: Any) -> Any:

@@ -1,13 +1,8 @@
 """Schedule parsing: datetimes, durations, and the schedule conveniences of ``build_create_request``.
 
-Rules, stated once:
+Datetimes are read as :mod:`airflow_provider_shadowtest.parsing` states (naive means UTC; the
+result is a plain, aware UTC ``datetime.datetime`` that boto3 serializes). Durations:
 
-- a datetime may be a ``datetime.datetime`` (pendulum's ``DateTime`` included), a
-  ``datetime.date`` (midnight), or an ISO-8601 string (``2030-01-01T12:00:00Z``,
-  ``2030-01-01 12:00:00+02:00``, ``2030-01-01``), which is what Jinja templates render;
-- a naive datetime or string without an offset is taken as **UTC** (never local time: workers
-  and schedulers may run in different zones);
-- the result is always a plain, timezone-aware UTC ``datetime.datetime`` (boto3 serializes it);
 - a duration may be a ``timedelta`` (pendulum's ``Duration`` included), a number of seconds
   (``3600``, ``"3600"``, ``90.5``), or an ISO-8601 duration string with weeks, days, hours,
   minutes and seconds (``"PT1H"``, ``"P7D"``, ``"P1DT12H"``, ``"PT90M"``, ``"P2W"``); years and
@@ -23,6 +18,7 @@ import re
 from typing import TYPE_CHECKING, Any
 
 from airflow_provider_shadowtest.exceptions import InvalidExperimentRequest
+from airflow_provider_shadowtest.parsing import describe_value, parse_datetime
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -38,66 +34,9 @@ _ISO_DURATION = re.compile(
 _NUMBER = re.compile(r"[+-]?\d+(?:\.\d+)?")
 
 
-def describe_value(value: Any) -> str:
-    """Say what a value is, for messages: ``string 'abc'``, ``empty string``, ``None``, ``list``."""
-    if value is None:
-        return "None"
-    if isinstance(value, str):
-        if not value:
-            return "empty string"
-        text = value if len(value) <= 60 else value[:57] + "..."
-        return f"string {text!r}"
-    if isinstance(value, bool):
-        return f"bool {value}"
-    if isinstance(value, (int, float)):
-        return f"{type(value).__name__} {value!r}"
-    if isinstance(value, (list, tuple)):
-        return "a list"
-    if isinstance(value, dict) or hasattr(value, "keys"):
-        return "a dict"
-    return type(value).__name__
-
-
 def utc_now() -> dt.datetime:
     """The current time, UTC, to the whole second (a request must not depend on microseconds)."""
     return dt.datetime.now(_UTC).replace(microsecond=0)
-
-
-def _plain_utc(value: dt.datetime) -> dt.datetime:
-    if value.tzinfo is None or value.utcoffset() is None:
-        value = value.replace(tzinfo=_UTC)
-    value = value.astimezone(_UTC)
-    # Rebuild so that a pendulum DateTime comes out as a plain datetime.datetime.
-    return dt.datetime(
-        value.year, value.month, value.day, value.hour, value.minute, value.second, value.microsecond, _UTC
-    )
-
-
-def parse_datetime(value: Any, *, epoch_seconds: bool = False) -> dt.datetime:
-    """Return ``value`` as a timezone-aware UTC datetime; naive values are taken as UTC.
-
-    :param value: a datetime, a date (midnight) or an ISO-8601 string.
-    :param epoch_seconds: also accept a number of seconds since the epoch (the wire format).
-    :raises ValueError: saying what was given and what is expected.
-    """
-    if isinstance(value, dt.datetime):
-        return _plain_utc(value)
-    if isinstance(value, dt.date):
-        return dt.datetime(value.year, value.month, value.day, tzinfo=_UTC)
-    if isinstance(value, str):
-        text = value.strip()
-        if text[-1:] in ("Z", "z"):
-            text = text[:-1] + "+00:00"
-        try:
-            return _plain_utc(dt.datetime.fromisoformat(text))
-        except ValueError:
-            raise ValueError(
-                f"expected an ISO-8601 datetime such as 2030-01-01T12:00:00Z, got {describe_value(value)}"
-            ) from None
-    is_number = isinstance(value, (int, float)) and not isinstance(value, bool)
-    if epoch_seconds and is_number and math.isfinite(value):
-        return dt.datetime.fromtimestamp(value, _UTC)
-    raise ValueError(f"expected a datetime or an ISO-8601 string, got {describe_value(value)}")
 
 
 def parse_duration(value: Any) -> dt.timedelta:

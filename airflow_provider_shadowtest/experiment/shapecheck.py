@@ -12,7 +12,7 @@ import re
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Literal
 
-from airflow_provider_shadowtest.experiment.schedule import describe_value, parse_datetime
+from airflow_provider_shadowtest.parsing import describe_value, parse_datetime
 
 if TYPE_CHECKING:
     from airflow_provider_shadowtest.experiment.service_model import Shape

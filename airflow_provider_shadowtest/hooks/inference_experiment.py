@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import time
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any, cast
 
@@ -11,8 +10,8 @@ from airflow.providers.amazon.aws.hooks.base_aws import AwsBaseHook
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
-from airflow_provider_shadowtest.exceptions import InferenceExperimentApiError, WaitTimeout
-from airflow_provider_shadowtest.experiment import lifecycle
+from airflow_provider_shadowtest.connection import DEFAULT_MAX_ATTEMPTS
+from airflow_provider_shadowtest.exceptions import InferenceExperimentApiError
 from airflow_provider_shadowtest.hooks.metrics_query import (
     DEFAULT_PERCENTILES,
     MetricWindow,
@@ -23,14 +22,11 @@ from airflow_provider_shadowtest.hooks.metrics_query import (
 
 if TYPE_CHECKING:
     import datetime as dt
-    from collections.abc import Callable, Iterator
+    from collections.abc import Iterator
 
     from mypy_boto3_sagemaker import SageMakerClient
 
 log = logging.getLogger(__name__)
-
-#: Attempts per API call (first try included) when the connection sets no retry policy.
-DEFAULT_MAX_ATTEMPTS = 8
 
 
 class InferenceExperimentHook(AwsBaseHook):
@@ -72,6 +68,21 @@ class InferenceExperimentHook(AwsBaseHook):
             config=self._get_config(),
             verify=self.verify,
         )
+
+    def async_client_arguments(self) -> tuple[Any, dict[str, Any]]:
+        """Return an aiobotocore session and the arguments of its SageMaker client.
+
+        Built from the same connection, region, verify and botocore config (retry policy
+        included) as the sync client, as ``AwsGenericHook.get_client_type`` builds it. Blocking
+        (it reads the Airflow connection): call it in a thread from async code.
+        """
+        session = self.get_session(region_name=self.region_name, deferrable=True)
+        client_kwargs = {
+            "endpoint_url": self.conn_config.get_service_endpoint_url(service_name="sagemaker"),
+            "config": self._get_config(),
+            "verify": self.verify,
+        }
+        return session, client_kwargs
 
     @property
     def client(self) -> SageMakerClient:
@@ -134,38 +145,6 @@ class InferenceExperimentHook(AwsBaseHook):
         with self._api("DescribeEndpointConfig"):
             config = self.client.describe_endpoint_config(EndpointConfigName=config_name)
         return [str(v["ModelName"]) for v in config["ProductionVariants"] if v.get("ModelName")]
-
-    # -- waiting ----------------------------------------------------------------------------
-    def wait_while_transitional(
-        self,
-        name: str,
-        *,
-        timeout_seconds: float,
-        poll_interval_seconds: float = 5.0,
-        sleep: Callable[[float], None] = time.sleep,
-        clock: Callable[[], float] = time.monotonic,
-    ) -> dict[str, Any]:
-        """Describe until the experiment is not Creating, Updating, Starting or Stopping.
-
-        SageMaker answers ConflictException to most operations during those statuses, so an
-        operator waits them out before it acts.
-
-        :raises WaitTimeout: when the status is still transitional after ``timeout_seconds``.
-        """
-        deadline = clock() + timeout_seconds
-        while True:
-            described = self.describe_inference_experiment(name)
-            status = described["Status"]
-            if status not in lifecycle.TRANSITIONAL_STATUSES:
-                return described
-            remaining = deadline - clock()
-            if remaining <= 0:
-                raise WaitTimeout(
-                    f"Inference experiment {name!r} is still {status} after {timeout_seconds:g} s; "
-                    "it must leave that status before this operation can run."
-                )
-            log.info("Inference experiment %r is %s; checking again in %g s", name, status, poll_interval_seconds)
-            sleep(min(poll_interval_seconds, remaining))
 
     # -- metrics ----------------------------------------------------------------------------
     def get_variant_metrics(

@@ -7,7 +7,8 @@ from typing import TYPE_CHECKING, Any
 
 from airflow_provider_shadowtest._compat import AirflowFailException, BaseOperator, BranchMixIn
 from airflow_provider_shadowtest.connection import CONNECTION_TEMPLATE_FIELDS, AwsConnectionMixin
-from airflow_provider_shadowtest.exceptions import ShadowTestError
+from airflow_provider_shadowtest.exceptions import InvalidExperimentRequest, ShadowTestError
+from airflow_provider_shadowtest.parsing import parse_bool
 
 if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
@@ -79,7 +80,7 @@ class EvaluateInferenceExperimentOperator(AwsConnectionMixin, BaseOperator, Bran
     :param inconclusive_task_ids: task ids to follow on INCONCLUSIVE.
 
     Connection parameters (``aws_conn_id``, ``region_name``, ``verify``, ``botocore_config``,
-    ``max_attempts``) are those of :class:`~airflow_provider_shadowtest.connection.AwsConnectionMixin`.
+    ``max_attempts``) are those of :class:`~airflow_provider_shadowtest.connection.ConnectionSettings`.
     Every parameter above is templated, so thresholds can come from DAG params; numbers, flags
     and JSON mappings rendered as strings are accepted.
     """
@@ -124,15 +125,9 @@ class EvaluateInferenceExperimentOperator(AwsConnectionMixin, BaseOperator, Bran
         promote_task_ids: str | Sequence[str] | None = None,
         reject_task_ids: str | Sequence[str] | None = None,
         inconclusive_task_ids: str | Sequence[str] | None = None,
-        aws_conn_id: str | None = "aws_default",
-        region_name: str | None = None,
-        verify: bool | str | None = None,
-        botocore_config: dict[str, Any] | None = None,
-        max_attempts: int = 8,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
-        self._init_connection(aws_conn_id, region_name, verify, botocore_config, max_attempts)
         self.experiment_name = experiment_name
         self.endpoint_name = endpoint_name
         self.production_variant_name = production_variant_name
@@ -169,7 +164,7 @@ class EvaluateInferenceExperimentOperator(AwsConnectionMixin, BaseOperator, Bran
 
     def should_fail(self, verdict: Verdict) -> bool:
         """Whether ``verdict`` fails the task (see ``fail_on_reject`` / ``fail_on_inconclusive``)."""
-        from airflow_provider_shadowtest.verdict import Decision, parse_flag
+        from airflow_provider_shadowtest.verdict import Decision
 
         setting = {Decision.REJECT: self.fail_on_reject, Decision.INCONCLUSIVE: self.fail_on_inconclusive}
         if verdict.decision not in setting:
@@ -178,7 +173,7 @@ class EvaluateInferenceExperimentOperator(AwsConnectionMixin, BaseOperator, Bran
         if chosen is None or chosen == "":
             return not self.is_branch
         name = "fail_on_reject" if verdict.decision is Decision.REJECT else "fail_on_inconclusive"
-        return parse_flag(name, chosen)
+        return parse_bool(name, chosen)
 
     def thresholds(self) -> VerdictThresholds:
         """The thresholds from the (rendered) parameters, defaults where None."""
@@ -214,7 +209,8 @@ class EvaluateInferenceExperimentOperator(AwsConnectionMixin, BaseOperator, Bran
         ]
         if missing:
             hint = f"; the experiment has shadow variants {shadows}" if len(shadows) > 1 else ""
-            raise ValueError(f"{', '.join(missing)}: not given and not found in the experiment{hint}")
+            problems = [(name, f"not given and not found in the experiment{hint}") for name in missing]
+            raise InvalidExperimentRequest(problems, what=f"evaluation of {self.experiment_name or 'a shadow test'!r}")
         return str(endpoint), str(production), str(shadow), described.get("Schedule")
 
     def evaluate(self) -> Verdict:

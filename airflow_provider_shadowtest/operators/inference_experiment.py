@@ -13,19 +13,18 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from airflow_provider_shadowtest.connection import CONNECTION_TEMPLATE_FIELDS
 from airflow_provider_shadowtest.exceptions import (
     ExperimentAlreadyExists,
-    ExperimentConfigMismatch,
     ExperimentNotFound,
     ExperimentStateError,
     InvalidExperimentRequest,
 )
-from airflow_provider_shadowtest.experiment import actions, lifecycle
-from airflow_provider_shadowtest.operators._base import (
+from airflow_provider_shadowtest.experiment import actions, idempotent, lifecycle
+from airflow_provider_shadowtest.operators.base import (
     InferenceExperimentBaseOperator,
     InferenceExperimentWaitingOperator,
     checked,
     described_from_event,
 )
-from airflow_provider_shadowtest.operators._stop import StopInferenceExperimentOperator
+from airflow_provider_shadowtest.operators.stop import StopInferenceExperimentOperator
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -62,7 +61,7 @@ class CreateInferenceExperimentOperator(InferenceExperimentWaitingOperator):
     :param wait_for: ``None`` (return once created), ``"running"`` or ``"completed"``.
 
     Waiting parameters are those of
-    :class:`~airflow_provider_shadowtest.operators._base.InferenceExperimentWaitingOperator`.
+    :class:`~airflow_provider_shadowtest.operators.base.InferenceExperimentWaitingOperator`.
     Returns ``{"arn", "name", "endpoint_name", "status", "status_reason", "schedule":
     {"start_time", "end_time"}, "production_variant", "shadow_variant", "reused"}``.
     """
@@ -138,7 +137,7 @@ class CreateInferenceExperimentOperator(InferenceExperimentWaitingOperator):
         :raises InvalidExperimentRequest: naming every offending field; nothing was sent to AWS.
         """
         problems: list[tuple[str, str]] = []
-        if self.if_exists not in ("reuse", "fail"):
+        if self.if_exists not in idempotent.IF_EXISTS_CHOICES:
             problems.append(("if_exists", f"expected 'reuse' or 'fail', got {self.if_exists!r}"))
         wait_for = self.wait_for or None
         if wait_for is not None and str(wait_for).lower() not in ("running", "completed"):
@@ -182,19 +181,17 @@ class CreateInferenceExperimentOperator(InferenceExperimentWaitingOperator):
 
     def _create_or_reuse(self, request: dict[str, Any]) -> tuple[dict[str, Any], bool]:
         name = request["Name"]
-        try:
-            existing = self.hook.describe_inference_experiment(name)
-        except ExperimentNotFound:
-            existing = None
+        starts_now = idempotent.start_from_now(
+            schedule=self.schedule, start_time=self.start_time, end_time=self.end_time, duration=self.duration
+        )
+        existing = self._describe_if_exists(name)
+        decision = idempotent.decide_create(request, existing, if_exists=self.if_exists, start_from_now=starts_now)
         if existing is not None:
-            self.log.info("Inference experiment %r already exists (status %s)", name, existing["Status"])
-            if self.if_exists == "fail":
-                raise ExperimentAlreadyExists(
-                    "ResourceInUse",
-                    f"Inference experiment {name!r} already exists (status {existing['Status']}) and if_exists='fail'",
-                    operation="CreateInferenceExperiment",
-                )
-            self._check_same(request, existing)
+            self.log.info(
+                "Inference experiment %r already exists (status %s): %s", name, existing["Status"], decision.action
+            )
+            if decision.action != "reuse":
+                raise decision.error(request, existing)
             return existing, True
         self.log.info(
             "Creating inference experiment %r on endpoint %r: shadow %r mirrors %r",
@@ -206,42 +203,20 @@ class CreateInferenceExperimentOperator(InferenceExperimentWaitingOperator):
             self.hook.create_inference_experiment(request)
         except ExperimentAlreadyExists as err:
             # botocore retried a create whose first attempt succeeded, or the endpoint is busy.
-            try:
-                existing = self.hook.describe_inference_experiment(name)
-            except ExperimentNotFound:
-                raise err from None
-            self._check_same(request, existing)
+            existing = self._describe_if_exists(name)
+            if existing is None:
+                raise
+            retried = idempotent.decide_create(request, existing, if_exists="reuse", start_from_now=starts_now)
+            if retried.action != "reuse":
+                raise retried.error(request, existing) from err
             self.log.info("Create answered %s, but %r exists as requested: using it", err.code, name)
         return self.hook.describe_inference_experiment(name), False
 
-    def _start_from_now(self) -> bool:
-        """Whether the schedule's start was resolved from the current time (no explicit start)."""
-        from airflow_provider_shadowtest.experiment.request import parse_literal
-
-        if self.start_time not in (None, ""):
-            return False
-        schedule = self.schedule
-        if isinstance(schedule, str) and schedule.strip():
-            try:
-                schedule = parse_literal(schedule)
-            except ValueError:
-                return False
-        return not (isinstance(schedule, dict) and schedule.get("StartTime") not in (None, ""))
-
-    def _check_same(self, request: dict[str, Any], existing: dict[str, Any]) -> None:
-        from airflow_provider_shadowtest.experiment import config_differences
-
-        # A start derived from "now" moves with each retry: allow an hour. Explicit times must match.
-        tolerance = _NOW_TOLERANCE_SECONDS if self._start_from_now() else _EXACT_TOLERANCE_SECONDS
-        differences = config_differences(request, existing, schedule_tolerance_seconds=tolerance)
-        if differences:
-            raise ExperimentConfigMismatch(request["Name"], differences)
-
-
-#: How far apart schedule times of a retried create may be: a start from "now" moves by the retry
-#: delay; explicit times only by the service's rounding.
-_NOW_TOLERANCE_SECONDS = 3600.0
-_EXACT_TOLERANCE_SECONDS = 1.0
+    def _describe_if_exists(self, name: str) -> dict[str, Any] | None:
+        try:
+            return self.hook.describe_inference_experiment(name)
+        except ExperimentNotFound:
+            return None
 
 
 class StartInferenceExperimentOperator(InferenceExperimentBaseOperator):
@@ -252,7 +227,7 @@ class StartInferenceExperimentOperator(InferenceExperimentBaseOperator):
     :param experiment_name: the experiment's name.
 
     Other parameters are those of
-    :class:`~airflow_provider_shadowtest.operators._base.InferenceExperimentBaseOperator`.
+    :class:`~airflow_provider_shadowtest.operators.base.InferenceExperimentBaseOperator`.
     Returns the summary of the experiment (status ``Starting`` or ``Running``).
     """
 
@@ -303,7 +278,7 @@ class UpdateInferenceExperimentOperator(InferenceExperimentBaseOperator):
     :param model_variants: new ``ModelVariants`` in the API's shape (Created only).
 
     Other parameters are those of
-    :class:`~airflow_provider_shadowtest.operators._base.InferenceExperimentBaseOperator`.
+    :class:`~airflow_provider_shadowtest.operators.base.InferenceExperimentBaseOperator`.
     Returns the summary of the experiment after the update, with ``"changed"``: the API fields
     that changed.
     """
@@ -392,7 +367,7 @@ class DeleteInferenceExperimentOperator(InferenceExperimentBaseOperator):
         whose first try deleted it).
 
     Other parameters are those of
-    :class:`~airflow_provider_shadowtest.operators._base.InferenceExperimentBaseOperator`.
+    :class:`~airflow_provider_shadowtest.operators.base.InferenceExperimentBaseOperator`.
     Returns ``{"name", "deleted"}``: ``deleted`` is False when there was nothing to delete.
     """
 

@@ -8,6 +8,10 @@ them) with :mod:`.cw_stats`, so that:
   ``GetMetricData`` answers ``Stat="p99"``, computed per period from the raw values, for
   metrics put with ``PutMetricData`` and for metrics served by registered sources alike;
 - periods are aligned as CloudWatch aligns them (start rounded down to the minute);
+- the documented limits hold (:mod:`.cw_limits`): valid periods, 1,440 datapoints per
+  ``GetMetricStatistics`` call, ``Statistics`` or ``ExtendedStatistics`` but not both, and
+  datapoints only as long as CloudWatch keeps them at the period asked;
+- ``GetMetricData`` pages by ``MaxDatapoints`` and evaluates metric math (:mod:`.cw_metric_data`);
 - in the namespaces of :data:`EXACT_DIMENSION_NAMESPACES` dimensions match exactly, as in real
   CloudWatch (moto matches a subset: ``EndpointName`` alone would return every variant);
 - extra, computed-at-read-time data can be merged in with :func:`register_source` (the
@@ -21,10 +25,11 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Iterable, Iterator
-from datetime import datetime
+from datetime import datetime, timezone
 from itertools import chain
 from typing import Any
 
+from airflow_provider_shadowtest.testing import cw_limits
 from airflow_provider_shadowtest.testing.cw_stats import (
     Bucket,
     Sample,
@@ -43,7 +48,7 @@ SampleSource = Callable[[str, str, str, str, datetime, datetime], Iterable[Sampl
 MetricLister = Callable[[str, str], Iterable[tuple[str, str, frozenset[tuple[str, str]]]]]
 
 #: Namespaces whose dimensions must match exactly, as real CloudWatch matches them.
-EXACT_DIMENSION_NAMESPACES = frozenset({"AWS/SageMaker"})
+EXACT_DIMENSION_NAMESPACES = frozenset({"AWS/SageMaker", "/aws/sagemaker/Endpoints"})
 
 _MAX_EXTENDED_STATISTICS = 10
 _MARKER = "_shadowtest_patched"
@@ -62,12 +67,6 @@ def register_source(name: str, source: SampleSource, lister: MetricLister | None
         _listers.pop(name, None)
     else:
         _listers[name] = lister
-
-
-def unregister_source(name: str) -> None:
-    """Remove the source registered under ``name`` (no error if there is none)."""
-    _sources.pop(name, None)
-    _listers.pop(name, None)
 
 
 def install() -> None:
@@ -102,8 +101,11 @@ def install() -> None:
             found = original_get_filtered_metrics(self, metric_name, namespace, dimensions)
             return _with_listed_metrics(self, found, metric_name, namespace, dimensions)
 
+        from airflow_provider_shadowtest.testing.cw_metric_data import get_metric_data_action
+
         for function in (_get_metric_statistics, get_metric_data, _get_metric_statistics_action):
             setattr(function, _MARKER, True)
+        setattr(responses.CloudWatchResponse, "get_metric_data", get_metric_data_action)  # noqa: B010
         setattr(models.CloudWatchBackend, "get_filtered_metrics", get_filtered_metrics)  # noqa: B010
         setattr(models.CloudWatchBackend, "get_metric_data", get_metric_data)  # noqa: B010
         setattr(responses.CloudWatchResponse, "get_metric_statistics", _get_metric_statistics_action)  # noqa: B010
@@ -206,6 +208,12 @@ def _invalid_value(message: str) -> Exception:
     return InvalidParameterValue(message)
 
 
+def _invalid_combination(message: str) -> Exception:
+    from moto.cloudwatch.exceptions import InvalidParameterCombination
+
+    return InvalidParameterCombination(message)
+
+
 def _get_metric_statistics(  # noqa: PLR0917 - moto's signature
     self: Any,
     namespace: str,
@@ -223,6 +231,12 @@ def _get_metric_statistics(  # noqa: PLR0917 - moto's signature
     end_time = naive_utc(end_time).replace(microsecond=0)
     if start_time >= end_time:
         raise _invalid_value("The parameter StartTime must be less than the parameter EndTime.")
+    period_problem = cw_limits.period_problem(int(period))
+    if period_problem:
+        raise _invalid_value(period_problem)
+    too_many = cw_limits.datapoints_problem(start_time, end_time, int(period))
+    if too_many:
+        raise _invalid_combination(too_many)
     extended = list(extended_statistics or ())
     if len(extended) > _MAX_EXTENDED_STATISTICS:
         message = f"The collection ExtendedStatistics must not have more than {_MAX_EXTENDED_STATISTICS} members."
@@ -243,8 +257,11 @@ def _get_metric_statistics(  # noqa: PLR0917 - moto's signature
         period_seconds=int(period),
         unit=unit,
     )
+    now = datetime.now(timezone.utc).replace(tzinfo=None)
     datapoints = []
     for bucket in buckets:
+        if not cw_limits.retained(bucket.timestamp, int(period), now):
+            continue
         point: dict[str, Any] = {"Timestamp": bucket.timestamp}
         for name in stats:
             value = bucket.statistic(name)
@@ -269,6 +286,9 @@ def _get_metric_statistics_action(self: Any) -> Any:
     extended = self._get_param("ExtendedStatistics", [])
     if not statistics and not extended:
         raise InvalidParameterCombination("Must specify either Statistics or ExtendedStatistics")
+    if statistics and extended:
+        # GetMetricStatistics: "you must specify either Statistics or ExtendedStatistics, but not both"
+        raise InvalidParameterCombination("Must specify either Statistics or ExtendedStatistics, but not both.")
     datapoints = self.cloudwatch_backend.get_metric_statistics(
         self._get_param("Namespace"),
         metric_name,
@@ -292,69 +312,6 @@ def _get_metric_data(
     end_time: datetime,
     scan_by: str,
 ) -> list[dict[str, Any]]:
-    from moto.cloudwatch.exceptions import ValidationError
-    from moto.cloudwatch.metric_data_expression_parser import parse_expression
+    from airflow_provider_shadowtest.testing.cw_metric_data import metric_data
 
-    start_time = naive_utc(start_time).replace(microsecond=0)
-    end_time = naive_utc(end_time).replace(microsecond=0)
-    if start_time > end_time:
-        raise ValidationError("The parameter EndTime must be greater than StartTime.")
-    if start_time == end_time:
-        raise ValidationError("The parameter StartTime must not equal parameter EndTime.")
-
-    results: list[dict[str, Any]] = []
-    to_return: list[dict[str, Any]] = []
-    for number, query in enumerate(queries, start=1):
-        if "MetricStat" not in query:
-            continue
-        metric_stat = query["MetricStat"]
-        metric = metric_stat["Metric"]
-        stat = metric_stat["Stat"]
-        try:
-            validate_statistic(stat)
-        except ValueError:
-            message = f"The value {stat} for parameter MetricDataQueries.member.{number}.MetricStat.Stat"
-            raise _invalid_value(f"{message} is not supported.") from None
-        query_dimensions = _dimension_pairs(metric.get("Dimensions"))
-        buckets = query_buckets(
-            backend,
-            metric["Namespace"],
-            metric["MetricName"],
-            query_dimensions,
-            start=start_time,
-            end=end_time,
-            period_seconds=int(metric_stat["Period"]),
-            unit=metric_stat.get("Unit"),
-            # GetMetricData in moto compares whole dimension sets when any are given.
-            exact=True if query_dimensions else None,
-        )
-        points = [(b.timestamp, value) for b in buckets if (value := b.statistic(stat)) is not None]
-        if scan_by == "TimestampDescending":
-            points.reverse()
-        result = {
-            "id": query["Id"],
-            "label": query.get("Label") or f"{metric['MetricName']} {stat}",
-            "values": [value for _, value in points],
-            "timestamps": [timestamp for timestamp, _ in points],
-            "status_code": "Complete",
-        }
-        results.append(result)
-        if query.get("ReturnData", True):
-            to_return.append(result)
-    for query in queries:
-        expression = query.get("Expression")
-        if expression and not expression.startswith("SELECT"):
-            values, timestamps = parse_expression(expression, results)
-            to_return.append(
-                {
-                    "id": query["Id"],
-                    "label": query.get("Label") or query["Id"],
-                    "values": values,
-                    "timestamps": timestamps,
-                    "status_code": "Complete",
-                }
-            )
-    insights = [q for q in queries if (q.get("Expression") or "").startswith("SELECT")]
-    if insights:
-        to_return.extend(original(backend, insights, start_time, end_time, scan_by))
-    return to_return
+    return metric_data(backend, queries, start_time, end_time, scan_by, insights=original)

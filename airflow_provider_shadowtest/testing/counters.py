@@ -1,4 +1,4 @@
-"""Per-operation request and fault counts of the SageMaker and CloudWatch calls the emulator serves."""
+"""Per-operation request, rejection and fault counts of the SageMaker and CloudWatch calls the emulator serves."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ class RequestCounters:
         self._faults: Counter[str] = Counter()
         self._fault_kinds: Counter[str] = Counter()
         self._operation_kinds: Counter[tuple[str, str]] = Counter()
+        self._rejected: Counter[str] = Counter()
 
     def count_request(self, operation: str) -> None:
         with self._lock:
@@ -25,6 +26,16 @@ class RequestCounters:
             self._faults[operation] += 1
             self._fault_kinds[kind] += 1
             self._operation_kinds[(operation, kind)] += 1
+
+    def count_rejected(self, operation: str) -> None:
+        """Count a request refused before it ran (unreadable, or breaking the service model)."""
+        with self._lock:
+            self._rejected[operation] += 1
+
+    def rejected(self) -> dict[str, int]:
+        """Return ``{operation: requests refused before they ran}`` (also counted in :meth:`requests`)."""
+        with self._lock:
+            return dict(sorted(self._rejected.items()))
 
     def requests(self) -> dict[str, int]:
         """Return ``{operation: requests received}`` (faulted requests included)."""
@@ -55,6 +66,7 @@ class RequestCounters:
             self._faults.clear()
             self._fault_kinds.clear()
             self._operation_kinds.clear()
+            self._rejected.clear()
 
 
 #: The process-wide counters (one emulator per process).

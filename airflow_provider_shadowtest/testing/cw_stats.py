@@ -32,6 +32,8 @@ class Sample:
 
     :param values: ``(value, weight)`` pairs the percentiles are computed from; ``None`` when
         only the statistic set is known (``PutMetricData`` with ``StatisticValues``).
+    :param percentiles: ``False`` when CloudWatch has no percentiles for this datapoint at all
+        (the emulator's switch ``percentiles_available``): its period answers none.
     """
 
     namespace: str
@@ -44,6 +46,7 @@ class Sample:
     minimum: float
     maximum: float
     values: tuple[tuple[float, float], ...] | None = None
+    percentiles: bool = True
 
     @classmethod
     def single(
@@ -72,6 +75,7 @@ class Bucket:
     maximum: float = -math.inf
     values: list[tuple[float, float]] = field(default_factory=list)
     _sorted: bool = False
+    no_percentiles: bool = False
 
     def add(self, sample: Sample) -> None:
         """Merge one sample into the bucket."""
@@ -80,7 +84,9 @@ class Bucket:
         self.sum += sample.sum
         self.minimum = min(self.minimum, sample.minimum)
         self.maximum = max(self.maximum, sample.maximum)
-        if sample.values is not None:
+        if not sample.percentiles:
+            self.no_percentiles = True
+        elif sample.values is not None:
             self.values.extend(sample.values)
         elif sample.minimum == sample.maximum:
             # A statistic set whose values are all equal still has known percentiles.
@@ -103,7 +109,7 @@ class Bucket:
 
     def percentile(self, percent: float) -> float | None:
         """Return the weighted nearest-rank percentile of the raw values, ``None`` without values."""
-        if not self.values:
+        if not self.values or self.no_percentiles:
             return None
         if not self._sorted:
             self.values.sort()

@@ -1,4 +1,4 @@
-"""Changes to moto's endpoints: promotion, retained shadow variants, the instance-type list.
+"""Changes to moto's endpoints: new configs for promotion and retained shadow variants, instance types.
 
 moto has no UpdateEndpoint. A change creates a NEW endpoint config in moto's backend and points
 the endpoint at it; an existing config is never edited (other endpoints may share it).
@@ -107,21 +107,6 @@ def repoint_endpoint(
         del endpoint.shadow_production_variants
     endpoint.last_modified_time = now()
     return config
-
-
-def production_from(
-    model_variant: dict[str, Any], base: dict[str, Any], infra: dict[str, Any] | None
-) -> dict[str, Any]:
-    """A production variant serving ``model_variant``'s model, keeping ``base``'s name and extras."""
-    variant = dict(base)
-    variant["ModelName"] = model_variant["ModelName"]
-    if infra:
-        rt = infra.get("RealTimeInferenceConfig") or {}
-        if rt.get("InstanceType"):
-            variant["InstanceType"] = rt["InstanceType"]
-        if rt.get("InstanceCount") is not None:
-            variant["InitialInstanceCount"] = rt["InstanceCount"]
-    return variant
 
 
 def shadow_from(model_variant: dict[str, Any], infra: dict[str, Any] | None) -> dict[str, Any]:

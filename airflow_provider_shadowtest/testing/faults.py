@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import random
 import threading
-from typing import TYPE_CHECKING, Any, Final
+from typing import TYPE_CHECKING, Final
 
 from airflow_provider_shadowtest.testing.settings import current_settings, on_change
 
@@ -72,11 +72,3 @@ def drop_error(url: str) -> Exception:
 
 INJECTOR = FaultInjector()
 on_change(INJECTOR.reseed)
-
-
-def describe_kinds() -> dict[str, Any]:
-    """Return what each fault kind looks like on the wire (for docs and the settings route)."""
-    out: dict[str, Any] = {k: {"status": s, "code": c} for k, (s, c, _) in _FAULT_BODIES.items()}
-    out["drop"] = {"status": None, "code": "connection closed without a response"}
-    out["drop_after"] = {"status": None, "code": "call processed, then connection closed without a response"}
-    return out

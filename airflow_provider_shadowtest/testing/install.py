@@ -10,7 +10,9 @@ from moto.cloudwatch.responses import CloudWatchResponse
 from moto.sagemaker.models import FakeEndpointConfig, sagemaker_backends
 from moto.sagemaker.responses import SageMakerResponse
 
+from airflow_provider_shadowtest.testing import capture, shapes, tags
 from airflow_provider_shadowtest.testing import endpoints as eps
+from airflow_provider_shadowtest.testing import request_gate as gate
 from airflow_provider_shadowtest.testing import responses as rsp
 from airflow_provider_shadowtest.testing.store import deleted_experiments, experiments, lock_of
 
@@ -24,6 +26,20 @@ def _wrap(cls: type, name: str, wrapper: Any) -> None:
     if getattr(current, rsp.MARK, False):
         return
     setattr(cls, name, wrapper(current))
+
+
+def _wrap_marked(cls: type, name: str, wrapper: Any, mark: str) -> None:
+    """Wrap ``cls.name`` once: a wrapper carrying ``mark`` is never wrapped again.
+
+    The result also carries ``rsp.MARK``, so a second install (``python -m`` imports the package
+    twice) does not wrap it again with :func:`_wrap`.
+    """
+    current = cls.__dict__.get(name) or getattr(cls, name)
+    if getattr(current, mark, False):
+        return
+    wrapped = wrapper(current)
+    setattr(wrapped, rsp.MARK, True)
+    setattr(cls, name, wrapped)
 
 
 def install() -> None:
@@ -40,11 +56,19 @@ def install() -> None:
                 setattr(SageMakerResponse, name, method)
         _wrap(SageMakerResponse, "call_action", lambda f: rsp.counting_call_action(f, faults=True))
         _wrap(CloudWatchResponse, "call_action", lambda f: rsp.counting_call_action(f, faults=False))
+        _wrap(SageMakerResponse, "_dispatch", lambda f: gate.guarded_dispatch("sagemaker", f))
+        _wrap(CloudWatchResponse, "_dispatch", lambda f: gate.guarded_dispatch("cloudwatch", f))
         _wrap(SageMakerResponse, "create_endpoint_config", rsp.create_endpoint_config_keeping_shadow)
         _wrap(SageMakerResponse, "create_endpoint", rsp.create_endpoint_keeping_shadow)
         _wrap(SageMakerResponse, "describe_endpoint", rsp.describe_endpoint_with_shadow)
+        for name in shapes.DESCRIBES:  # outermost: after describe_endpoint_with_shadow
+            _wrap_marked(SageMakerResponse, name, shapes.omit_empty, shapes.MARK)
+        _wrap_marked(SageMakerResponse, "add_tags", tags.wrap_add_tags, tags.MARK)
+        _wrap_marked(SageMakerResponse, "list_tags", tags.wrap_list_tags, tags.MARK)
+        _wrap_marked(SageMakerResponse, "delete_tags", tags.wrap_delete_tags, tags.MARK)
         FakeEndpointConfig.validate_instance_type = eps.validate_instance_type  # type: ignore[method-assign]
         _install_metrics()
+        capture.install()
         _installed = True
 
 

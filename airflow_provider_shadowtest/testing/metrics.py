@@ -28,11 +28,20 @@ from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING, Any
 
 from airflow_provider_shadowtest.testing import cloudwatch_ext
+from airflow_provider_shadowtest.testing.endpoint_traffic import ProductionWindow, endpoint_windows, production_samples
+from airflow_provider_shadowtest.testing.instance_metrics import (
+    INSTANCE_METRIC_NAMES,
+    INSTANCE_NAMESPACE,
+    instance_samples,
+    published,
+)
 from airflow_provider_shadowtest.testing.traffic import (
     METRIC_NAMES,
     NAMESPACE,
     TrafficProfile,
+    diurnal_rps,
     minute_samples,
+    spiked_minute,
     variant_minute,
 )
 
@@ -91,6 +100,8 @@ class TrafficWindow:
     production: VariantTraffic
     shadow: VariantTraffic
     model_tags: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
+    #: when production was deployed, for its warm-up (unknown: no warm-up)
+    production_deployed_at: datetime | None = None
 
 
 WindowSource = Callable[[str, str], list[TrafficWindow]]
@@ -101,6 +112,8 @@ class _State:
     window_source: WindowSource | None = None
     profiles: Mapping[str, Any] | None = None
     seed: int | None = None
+    #: serve the endpoints' own production traffic (read from moto's SageMaker backend)
+    endpoints: bool = True
 
 
 _state = _State()
@@ -111,6 +124,7 @@ def install(
     *,
     profiles: Mapping[str, Any] | None = None,
     seed: int | None = None,
+    endpoints: bool = True,
 ) -> None:
     """Serve the traffic of ``window_source(account_id, region)``'s windows from moto's CloudWatch.
 
@@ -118,8 +132,11 @@ def install(
 
     :param profiles: traffic profiles by model name; default: the emulator settings'.
     :param seed: the metrics seed; default: the emulator settings' ``metrics_seed``.
+    :param endpoints: also serve every endpoint's production traffic outside experiments (see
+        :mod:`.endpoint_traffic`); needs moto's SageMaker.
     """
     _state.window_source, _state.profiles, _state.seed = window_source, profiles, seed
+    _state.endpoints = endpoints
     cloudwatch_ext.install()
     cloudwatch_ext.register_source(SOURCE_NAME, _serve, _list)
 
@@ -181,41 +198,110 @@ def window_samples(
 ) -> list[Sample]:
     """Return the per-minute samples of both variants of ``window`` (naive UTC throughout).
 
-    :param metric_name: one metric, or ``None`` for all of :data:`METRIC_NAMES`.
+    :param metric_name: one metric (traffic or instance), or ``None`` for all of :data:`METRIC_NAMES`.
     :param start: the earliest minute timestamp wanted.
     :param end: minute timestamps must be before this.
     :param now: data stops here (default: the current time, as moved by time travel).
     """
     if now is None:
         now = datetime.now(timezone.utc).replace(tzinfo=None)
-    window_end = min(window.end, now)
-    if window_end <= window.start:
-        return []
-    first = _minute_index(window.start)
-    if start is not None:
-        first = max(first, math.ceil((start - _EPOCH).total_seconds() / 60))
-    last = _minute_index(window_end - timedelta(microseconds=1))
-    if end is not None:
-        last = min(last, _minute_index(end - timedelta(microseconds=1)))
     names = METRIC_NAMES if metric_name is None else (metric_name,)
     production = window.production
     prod_profile = resolve_profile(production.model_name, window.model_tags.get(production.model_name), profiles)
+    shadow_profile = resolve_profile(
+        window.shadow.model_name, window.model_tags.get(window.shadow.model_name), profiles
+    )
     stream = f"{window.endpoint_name}/{window.experiment_name}"
     samples: list[Sample] = []
-    for minute in range(first, last + 1):
-        minute_start = _EPOCH + timedelta(minutes=minute)
-        lo = max(0.0, (window.start - minute_start).total_seconds())
-        hi = min(60.0, (window_end - minute_start).total_seconds())
-        for variant in (window.production, window.shadow):
-            profile = (
-                prod_profile
-                if variant is production
-                else resolve_profile(variant.model_name, window.model_tags.get(variant.model_name), profiles)
+    for minute, lo, hi in minute_spans(window.start, min(window.end, now), start, end):
+        for variant, profile, deployed in (
+            (production, prod_profile, window.production_deployed_at),
+            (window.shadow, shadow_profile, window.start),
+        ):
+            samples.extend(
+                variant_samples(
+                    VariantSpan(window.endpoint_name, variant.variant_name, stream, variant.share_percent, deployed),
+                    profile,
+                    prod_profile,
+                    names,
+                    minute,
+                    (lo, hi),
+                    seed,
+                )
             )
-            seen = variant_minute(seed, stream, minute, prod_profile.rps, variant.share_percent, profile, lo, hi)
-            dimensions = frozenset({("EndpointName", window.endpoint_name), ("VariantName", variant.variant_name)})
-            for name in names:
-                samples.extend(minute_samples(seen, name, dimensions, minute_start, profile.instance_count))
+    return samples
+
+
+@dataclass(frozen=True)
+class VariantSpan:
+    """Who publishes: the endpoint and variant, the request stream read, the share and deployment."""
+
+    endpoint_name: str
+    variant_name: str
+    stream: str
+    share_percent: float
+    deployed_at: datetime | None = None
+
+
+def minute_spans(
+    first: datetime, last: datetime, start: datetime | None = None, end: datetime | None = None
+) -> list[tuple[int, float, float]]:
+    """The minutes of ``[first, last)`` within ``[start, end)``: ``(minute index, lo seconds, hi seconds)``."""
+    if last <= first:
+        return []
+    low = _minute_index(first)
+    if start is not None:
+        low = max(low, math.ceil((start - _EPOCH).total_seconds() / 60))
+    high = _minute_index(last - timedelta(microseconds=1))
+    if end is not None:
+        high = min(high, _minute_index(end - timedelta(microseconds=1)))
+    spans = []
+    for minute in range(low, high + 1):
+        minute_start = _EPOCH + timedelta(minutes=minute)
+        lo = max(0.0, (first - minute_start).total_seconds())
+        hi = min(60.0, (last - minute_start).total_seconds())
+        if hi > lo:
+            spans.append((minute, lo, hi))
+    return spans
+
+
+def variant_samples(  # noqa: PLR0917 - one variant-minute, all of it
+    span: VariantSpan,
+    profile: TrafficProfile,
+    prod_profile: TrafficProfile,
+    names: tuple[str, ...],
+    minute: int,
+    seconds: tuple[float, float],
+    seed: int,
+) -> list[Sample]:
+    """The samples of ``names`` one variant publishes for (part of) one minute.
+
+    The request rate, its daily swing and the spike minutes are the endpoint's, so they come
+    from the production profile; latency, errors, warm-up and instances are the variant's own.
+    """
+    rps = diurnal_rps(prod_profile, minute)
+    spiked = spiked_minute(seed, span.endpoint_name, minute, prod_profile)
+    deployed = None if span.deployed_at is None else (span.deployed_at - _EPOCH).total_seconds()
+    lo, hi = seconds
+    seen = variant_minute(seed, span.stream, minute, rps, span.share_percent, profile, lo, hi, spiked, deployed)
+    dimensions = frozenset({("EndpointName", span.endpoint_name), ("VariantName", span.variant_name)})
+    minute_start = _EPOCH + timedelta(minutes=minute)
+    samples: list[Sample] = []
+    for name in names:
+        if name in INSTANCE_METRIC_NAMES:
+            key = f"{seed}/{span.endpoint_name}/{span.variant_name}/{minute}/{lo}"
+            samples.extend(
+                instance_samples(
+                    name,
+                    profile=profile,
+                    invocations=round(seen.invocations * 60.0 / (hi - lo)),
+                    dimensions=dimensions,
+                    timestamp=minute_start,
+                    seed_key=key,
+                )
+            )
+        else:
+            samples.extend(minute_samples(seen, name, dimensions, minute_start, profile.instance_count))
     return samples
 
 
@@ -223,35 +309,73 @@ def _minute_index(moment: datetime) -> int:
     return math.floor((moment - _EPOCH).total_seconds() / 60)
 
 
-def _settings() -> tuple[Mapping[str, Any], int]:
-    """Read ``traffic_profiles`` and ``metrics_seed`` from the emulator settings, if there are any."""
+@dataclass(frozen=True)
+class _Read:
+    """What a read of the synthetic metrics depends on, from the emulator settings when it has any."""
+
+    profiles: Mapping[str, Any]
+    seed: int
+    lag_seconds: float = 0.0
+    percentiles: bool = True
+
+
+def _settings() -> _Read:
+    """Read the profiles, seed, lag and percentile switch from the emulator settings, if there are any."""
     name = "airflow_provider_shadowtest.testing.settings"
     try:
         module: Any = importlib.import_module(name)
     except ModuleNotFoundError as error:
         if error.name != name:
             raise
-        return {}, DEFAULT_SEED
+        return _Read({}, DEFAULT_SEED)
     current = module.current_settings()
-    return current.traffic_profiles or {}, int(current.metrics_seed)
+    return _Read(
+        current.traffic_profiles or {},
+        int(current.metrics_seed),
+        float(current.cloudwatch_lag_seconds),
+        bool(current.percentiles_available),
+    )
+
+
+def _read() -> _Read:
+    configured = _settings()
+    profiles = configured.profiles if _state.profiles is None else _state.profiles
+    seed = configured.seed if _state.seed is None else _state.seed
+    return replace(configured, profiles=profiles, seed=seed)
 
 
 def _serve(  # noqa: PLR0917 - a cloudwatch_ext.SampleSource
     account_id: str, region: str, namespace: str, metric_name: str, start: datetime, end: datetime
 ) -> list[Sample]:
     source = _state.window_source
-    if source is None or namespace != NAMESPACE or metric_name not in METRIC_NAMES:
+    traffic = namespace == NAMESPACE and metric_name in METRIC_NAMES
+    instance = namespace == INSTANCE_NAMESPACE and metric_name in INSTANCE_METRIC_NAMES
+    if source is None or not (traffic or instance):
         return []
-    profiles, seed = _state.profiles, _state.seed
-    if profiles is None or seed is None:
-        configured_profiles, configured_seed = _settings()
-        profiles = configured_profiles if profiles is None else profiles
-        seed = configured_seed if seed is None else seed
-    now = datetime.now(timezone.utc).replace(tzinfo=None)
+    read = _read()
+    # publication lag: the newest seconds are not visible yet
+    now = datetime.now(timezone.utc).replace(tzinfo=None) - timedelta(seconds=read.lag_seconds)
     samples: list[Sample] = []
-    for window in source(account_id, region):
-        samples.extend(window_samples(window, metric_name, start, end, profiles=profiles, seed=seed, now=now))
+    windows = source(account_id, region)
+    for window in windows:
+        samples.extend(window_samples(window, metric_name, start, end, profiles=read.profiles, seed=read.seed, now=now))
+    for production in _endpoint_windows(account_id, region, read.profiles):
+        excluded = [(w.start, min(w.end, now)) for w in windows if w.endpoint_name == production.endpoint_name]
+        samples.extend(
+            production_samples(
+                production, excluded, (metric_name,), start, end, profiles=read.profiles, seed=read.seed, now=now
+            )
+        )
+    if not read.percentiles:
+        samples = [replace(sample, values=None, percentiles=False) for sample in samples]
     return samples
+
+
+def _endpoint_windows(account_id: str, region: str, profiles: Mapping[str, Any]) -> list[ProductionWindow]:
+    """The endpoints' own production windows, when the endpoint source is on (the emulator's default)."""
+    if not _state.endpoints:
+        return []
+    return endpoint_windows(account_id, region, profiles)
 
 
 def _list(account_id: str, region: str) -> list[tuple[str, str, frozenset[tuple[str, str]]]]:
@@ -260,11 +384,26 @@ def _list(account_id: str, region: str) -> list[tuple[str, str, frozenset[tuple[
     if source is None:
         return []
     now = datetime.now(timezone.utc).replace(tzinfo=None)
+    read = _read()
     listed: list[tuple[str, str, frozenset[tuple[str, str]]]] = []
+
+    def add(endpoint_name: str, variant_name: str, model_name: str, tags: Mapping[str, str] | None) -> None:
+        dimensions = frozenset({("EndpointName", endpoint_name), ("VariantName", variant_name)})
+        listed.extend((NAMESPACE, name, dimensions) for name in METRIC_NAMES)
+        profile = resolve_profile(model_name, tags, read.profiles)
+        listed.extend((INSTANCE_NAMESPACE, name, dimensions) for name in published(profile))
+
     for window in source(account_id, region):
         if min(window.end, now) <= window.start or window.end < now - timedelta(days=14):
             continue
         for variant in (window.production, window.shadow):
-            dimensions = frozenset({("EndpointName", window.endpoint_name), ("VariantName", variant.variant_name)})
-            listed.extend((NAMESPACE, name, dimensions) for name in METRIC_NAMES)
-    return listed
+            add(
+                window.endpoint_name,
+                variant.variant_name,
+                variant.model_name,
+                window.model_tags.get(variant.model_name),
+            )
+    for production in _endpoint_windows(account_id, region, read.profiles):
+        if production.end is None or production.end >= now - timedelta(days=14):
+            add(production.endpoint_name, production.variant_name, production.model_name, production.model_tags)
+    return sorted(set(listed))

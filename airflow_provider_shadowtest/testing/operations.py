@@ -2,7 +2,9 @@
 
 Each function takes the backend and the request as the service model shapes it (timestamps
 naive UTC) and returns the response dict, or raises moto's SageMaker exceptions, which moto
-turns into the error responses SageMaker gives.
+turns into the error responses SageMaker gives. The rules are the emulator's own
+(:mod:`.rules`, :mod:`.model_check`), written from the AWS docs; nothing here imports the
+client's validation or lifecycle rules.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ import binascii
 import datetime as dt
 import json
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 from moto.sagemaker.exceptions import (
@@ -23,8 +25,10 @@ from moto.sagemaker.exceptions import (
 )
 from moto.sagemaker.utils import arn_formatter
 
-from airflow_provider_shadowtest.experiment import lifecycle as lc
 from airflow_provider_shadowtest.testing import endpoints as eps
+from airflow_provider_shadowtest.testing import promotion
+from airflow_provider_shadowtest.testing import rules as r
+from airflow_provider_shadowtest.testing.model_check import operation_problems
 from airflow_provider_shadowtest.testing.store import (
     Experiment,
     deleted_experiments,
@@ -33,40 +37,19 @@ from airflow_provider_shadowtest.testing.store import (
     now,
     transition,
 )
+from airflow_provider_shadowtest.testing.tags import tag_problems
 
 _NAME = re.compile(r"[a-zA-Z0-9](-*[a-zA-Z0-9]){0,119}")
 _NAME_CONTAINS = re.compile(r"[a-zA-Z0-9\-]+")
 _SORT_BY = {"Name", "CreationTime", "Status"}
 _DEFAULT_PAGE = 10
 
-Validator = Callable[..., list[tuple[str, str]]]
-
 
 # -- validation --------------------------------------------------------------------------------
-def _aware(value: Any) -> Any:
-    """Timestamps for the shared validators: aware UTC (they compare with an aware now)."""
-    if isinstance(value, dt.datetime):
-        return value if value.tzinfo else value.replace(tzinfo=dt.timezone.utc)
-    if isinstance(value, Mapping):
-        return {k: _aware(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_aware(v) for v in value]
-    return value
-
-
 def _naive(value: dt.datetime) -> dt.datetime:
     if value.tzinfo is None:
         return value
     return value.astimezone(dt.timezone.utc).replace(tzinfo=None)
-
-
-def _shared_validator(name: str) -> Validator | None:
-    try:
-        from airflow_provider_shadowtest import experiment
-    except ImportError:  # pragma: no cover - the package always imports
-        return None
-    found = getattr(experiment, name, None)
-    return found if callable(found) else None
 
 
 def raise_validation(errors: list[tuple[str, str]]) -> None:
@@ -78,10 +61,36 @@ def raise_validation(errors: list[tuple[str, str]]) -> None:
     raise ValidationError(message=f"{count} validation error{'s' if count != 1 else ''} detected: {details}")
 
 
-def _validate(kind: str, request: Mapping[str, Any]) -> None:
-    validator = _shared_validator(f"validate_{kind}_request")
-    if validator is not None:
-        raise_validation(list(validator(_aware(dict(request)), path_style="api")))
+def _validate(operation: str, request: Mapping[str, Any]) -> None:
+    """The service model's constraints, then the rules the model leaves implicit."""
+    errors = operation_problems(operation, request)
+    if operation in ("CreateInferenceExperiment", "UpdateInferenceExperiment"):
+        errors += _variant_name_problems(request)
+    if operation == "CreateInferenceExperiment":
+        errors += tag_problems(request.get("Tags") or [], "Tags")
+    raise_validation(errors)
+
+
+def _variant_name_problems(request: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """A variant is addressed by its name: names are distinct, and the shadow is not the source."""
+    errors: list[tuple[str, str]] = []
+    seen: set[Any] = set()
+    for i, variant in enumerate(request.get("ModelVariants") or []):
+        name = variant.get("VariantName") if isinstance(variant, Mapping) else None
+        if name in seen:
+            errors.append((f"ModelVariants[{i}].VariantName", f"variant name '{name}' is used twice"))
+        seen.add(name)
+    config = request.get("ShadowModeConfig") or {}
+    source = config.get("SourceModelVariantName") if isinstance(config, Mapping) else None
+    for i, shadow in enumerate(config.get("ShadowModelVariants") or [] if isinstance(config, Mapping) else []):
+        if isinstance(shadow, Mapping) and source is not None and shadow.get("ShadowModelVariantName") == source:
+            errors.append(
+                (
+                    f"ShadowModeConfig.ShadowModelVariants[{i}].ShadowModelVariantName",
+                    f"'{source}' is the source variant; the shadow variant must be another variant",
+                )
+            )
+    return errors
 
 
 def _check_name(name: Any) -> str:
@@ -105,10 +114,6 @@ def _get(backend: Any, name: Any) -> Experiment:
         arn = arn_formatter("inference-experiment", name, backend.account_id, backend.region_name)
         raise ResourceNotFound(message=f"Inference experiment {arn} does not exist.")
     return found
-
-
-def _conflict(exp: Experiment, operation: str, status: str) -> ConflictException:
-    return ConflictException(f"Cannot {operation} inference experiment {exp.name} while its status is {status}.")
 
 
 # -- the endpoint the experiment runs on ---------------------------------------------------------
@@ -189,7 +194,7 @@ def _check_schedule(
     errors: list[tuple[str, str]] = []
     if end <= start:
         errors.append(("Schedule.EndTime", "EndTime must be after StartTime"))
-    elif end - start > lc.MAX_DURATION:
+    elif end - start > r.MAX_DURATION:
         errors.append(("Schedule.EndTime", "an inference experiment can run for at most 30 days"))
     if end <= at:
         errors.append(("Schedule.EndTime", "EndTime must be in the future"))
@@ -200,12 +205,12 @@ def _check_schedule(
 
 # -- operations ------------------------------------------------------------------------------------
 def create(backend: Any, request: Mapping[str, Any]) -> dict[str, Any]:
-    _validate("create", request)
+    _validate("CreateInferenceExperiment", request)
     name = _check_name(request["Name"])
     at = now()
     schedule = request.get("Schedule") or {}
     start = _naive(schedule["StartTime"]) if schedule.get("StartTime") else at
-    end = _naive(schedule["EndTime"]) if schedule.get("EndTime") else max(start, at) + lc.DEFAULT_DURATION
+    end = _naive(schedule["EndTime"]) if schedule.get("EndTime") else max(start, at) + r.DEFAULT_DURATION
     with lock_of(backend):
         store = experiments(backend)
         if name in store:
@@ -216,9 +221,7 @@ def create(backend: Any, request: Mapping[str, Any]) -> dict[str, Any]:
             + _check_schedule(start, end, at, check_start=True)
         )
         busy = [
-            e
-            for e in store.values()
-            if e.endpoint_name == request["EndpointName"] and e.status(at) not in lc.TERMINAL_STATUSES
+            e for e in store.values() if e.endpoint_name == request["EndpointName"] and e.status(at) not in r.TERMINAL
         ]
         if busy:
             raise ResourceInUseException(
@@ -260,7 +263,7 @@ def _describe(backend: Any, exp: Experiment, at: dt.datetime) -> dict[str, Any]:
     metadata: dict[str, Any] = {"EndpointName": exp.endpoint_name}
     if endpoint is not None:
         metadata["EndpointConfigName"] = endpoint.endpoint_config_name
-        metadata["EndpointStatus"] = endpoint.endpoint_status
+        metadata["EndpointStatus"] = promotion.endpoint_status(backend, endpoint, at)
     else:
         metadata["EndpointStatus"] = "Deleting"
         metadata["FailureReason"] = "The endpoint no longer exists."
@@ -299,18 +302,32 @@ def _summary(exp: Experiment, at: dt.datetime) -> dict[str, Any]:
     return out
 
 
+def _check_status(exp: Experiment, operation: str, at: dt.datetime) -> str:
+    status = exp.status(at)
+    if status not in r.OPERATION_STATUSES[operation]:
+        allowed = ", ".join(s for s in r.STATUSES if s in r.OPERATION_STATUSES[operation])
+        verb = operation.removesuffix("InferenceExperiment").lower()
+        raise ConflictException(
+            f"Cannot {verb} inference experiment {exp.name} while its status is {status} (allowed: {allowed})."
+        )
+    return status
+
+
 def update(backend: Any, request: Mapping[str, Any]) -> dict[str, Any]:
-    _validate("update", request)
+    _validate("UpdateInferenceExperiment", request)
     with lock_of(backend):
         exp = _get(backend, request.get("Name"))
         at = now()
-        status = exp.status(at)
+        status = _check_status(exp, "UpdateInferenceExperiment", at)
         current = _describe(backend, exp, at)
-        changed = lc.changed_update_fields(current, request)
-        violations = _update_violations(status, changed)
-        if violations:
-            details = "; ".join(f"{path}: {message}" for path, message in violations)
-            raise ConflictException(f"Cannot update inference experiment {exp.name}: {details}")
+        touched = r.update_members(current, request)
+        refused = r.update_refusals(status, touched)
+        if refused:
+            allowed = ", ".join(m for m in r.UPDATE_MEMBERS if m in r.UPDATABLE[status])
+            raise ConflictException(
+                f"Cannot update {', '.join(refused)} of inference experiment {exp.name} while its status is "
+                f"{status}; {status} allows: {allowed}."
+            )
         schedule = request.get("Schedule") or {}
         start = _naive(schedule["StartTime"]) if schedule.get("StartTime") else exp.start_time
         end = _naive(schedule["EndTime"]) if schedule.get("EndTime") else exp.end_time
@@ -319,65 +336,68 @@ def update(backend: Any, request: Mapping[str, Any]) -> dict[str, Any]:
             "ModelVariants": request.get("ModelVariants") or exp.model_variants,
             "ShadowModeConfig": request.get("ShadowModeConfig") or exp.shadow_mode_config,
         }
-        errors = _check_schedule(start, end, at, check_start="Schedule.StartTime" in changed)
-        if "ModelVariants" in changed or "ShadowModeConfig" in changed:
+        errors = _check_schedule(start, end, at, check_start=r.START_TIME in touched)
+        if request.get("ModelVariants") is not None or request.get("ShadowModeConfig") is not None:
             errors += _check_variants(backend, merged)
         raise_validation(errors)
-        if not changed:
-            return {"InferenceExperimentArn": exp.arn}
+        before = _updatable_state(exp)
         exp.start_time, exp.end_time = start, end
         exp.model_variants = [dict(v) for v in merged["ModelVariants"]]
         exp.shadow_mode_config = dict(merged["ShadowModeConfig"])
-        if "Description" in request:
+        if request.get("Description") is not None:
             exp.description = request["Description"]
-        if "DataStorageConfig" in request:
+        if request.get("DataStorageConfig") is not None:
             exp.data_storage_config = request["DataStorageConfig"]
-        exp.last_modified_time = at
-        exp.updating_until = at + transition()
+        if _updatable_state(exp) != before:  # CHOSEN: an update that changes nothing does not pass through Updating
+            exp.last_modified_time = at
+            exp.updating_until = at + transition()
     return {"InferenceExperimentArn": exp.arn}
 
 
-def _update_violations(status: str, changed: list[str]) -> list[tuple[str, str]]:
-    """lifecycle.update_violations, where a field is allowed also when its parent is."""
-    return [
-        v
-        for v in lc.update_violations(status, changed)
-        if not ("." in v[0] and not lc.update_violations(status, [v[0].split(".", 1)[0]]))
-    ]
+def _updatable_state(exp: Experiment) -> tuple[Any, ...]:
+    return (
+        exp.start_time,
+        exp.end_time,
+        exp.model_variants,
+        exp.shadow_mode_config,
+        exp.description,
+        exp.data_storage_config,
+    )
 
 
 def start(backend: Any, request: Mapping[str, Any]) -> dict[str, Any]:
     with lock_of(backend):
         exp = _get(backend, request.get("Name"))
         at = now()
-        status = exp.status(at)
-        if status != lc.CREATED:
-            raise _conflict(exp, "start", status)
+        _check_status(exp, "StartInferenceExperiment", at)
         exp.started_at = at
         exp.start_time = at
         exp.starting_seconds = transition().total_seconds()
-        exp.end_time = min(exp.end_time, at + lc.MAX_DURATION)
+        exp.end_time = min(exp.end_time, at + r.MAX_DURATION)
         exp.last_modified_time = at
     return {"InferenceExperimentArn": exp.arn}
 
 
 def stop(backend: Any, request: Mapping[str, Any]) -> dict[str, Any]:
-    _validate("stop", request)
+    _validate("StopInferenceExperiment", request)
     with lock_of(backend):
         exp = _get(backend, request.get("Name"))
         at = now()
-        status = exp.status(at)
-        if status not in (lc.CREATED, lc.RUNNING):
-            raise _conflict(exp, "stop", status)
-        actions = dict(request["ModelVariantActions"])
+        _check_status(exp, "StopInferenceExperiment", at)
+        given = dict(request["ModelVariantActions"])
         desired = list(request.get("DesiredModelVariants") or [])
-        raise_validation(_check_stop(exp, actions, desired))
-        actions.setdefault(exp.source_variant, "Retain")
-        actions.setdefault(exp.shadow_variant, "Remove")
-        _apply_actions(backend, exp, actions, desired)
+        variants = {str(v["VariantName"]): str(v["ModelName"]) for v in exp.model_variants}
+        names = [str(d.get("VariantName")) for d in desired]
+        raise_validation(r.stop_problems(exp.source_variant, exp.shadow_variant, variants, given, names))
+        shadow_action = given.get(exp.shadow_variant, r.DEFAULT_SHADOW_ACTION)
+        actions = {
+            exp.source_variant: given.get(exp.source_variant, r.default_production_action(shadow_action)),
+            exp.shadow_variant: shadow_action,
+        }
+        promotion.apply_actions(backend, exp, actions, desired)
         exp.variant_actions = actions
         exp.stopping_seconds = transition().total_seconds()
-        exp.stop_state = request.get("DesiredState") or lc.COMPLETED
+        exp.stop_state = r.stop_state(request.get("DesiredState"))
         if request.get("Reason") is not None:
             exp.status_reason = request["Reason"]
         exp.last_modified_time = at
@@ -386,58 +406,10 @@ def stop(backend: Any, request: Mapping[str, Any]) -> dict[str, Any]:
     return {"InferenceExperimentArn": exp.arn}
 
 
-def _check_stop(exp: Experiment, actions: Mapping[str, str], desired: list[dict[str, Any]]) -> list[tuple[str, str]]:
-    errors: list[tuple[str, str]] = []
-    known = {v["VariantName"] for v in exp.model_variants}
-    for variant in actions:
-        if variant not in known:
-            errors.append((f"ModelVariantActions.{variant}", f"'{variant}' is not a variant of {exp.name}"))
-    if actions.get(exp.source_variant) == "Promote":
-        errors.append((f"ModelVariantActions.{exp.source_variant}", "only the shadow variant can be promoted"))
-    if actions.get(exp.source_variant) == "Remove" and actions.get(exp.shadow_variant) != "Promote":
-        errors.append(
-            (
-                f"ModelVariantActions.{exp.source_variant}",
-                "the production variant can be removed only when the shadow variant is promoted",
-            )
-        )
-    for i, config in enumerate(desired):
-        name = config.get("VariantName")
-        if name not in known:
-            errors.append((f"DesiredModelVariants[{i}].VariantName", f"'{name}' is not a variant of {exp.name}"))
-    return errors
-
-
-def _apply_actions(backend: Any, exp: Experiment, actions: Mapping[str, str], desired: list[dict[str, Any]]) -> None:
-    shadow_action = actions[exp.shadow_variant]
-    if shadow_action == "Remove":
-        return
-    endpoint = eps.get_endpoint(backend, exp.endpoint_name)
-    if endpoint is None:
-        raise_validation([("EndpointName", f"endpoint {exp.endpoint_name} no longer exists")])
-    assert endpoint is not None
-    production = eps.production_variants(backend, endpoint)
-    base = next((v for v in production if v["VariantName"] == exp.source_variant), production[0])
-    shadow = exp.variant(exp.shadow_variant)
-    assert shadow is not None
-    by_name = {v["VariantName"]: v for v in desired}
-    if shadow_action == "Promote":
-        chosen = by_name.get(exp.shadow_variant) or by_name.get(exp.source_variant)
-        infra = chosen["InfrastructureConfig"] if chosen else None
-        new_production = [eps.production_from(shadow, base, infra)]
-        eps.repoint_endpoint(backend, endpoint, new_production, None, "promoted")
-    else:  # Retain: the endpoint keeps the shadow variant
-        chosen = by_name.get(exp.shadow_variant)
-        shadow_variant = eps.shadow_from(shadow, chosen["InfrastructureConfig"] if chosen else None)
-        eps.repoint_endpoint(backend, endpoint, production, [shadow_variant], "retained")
-
-
 def delete(backend: Any, request: Mapping[str, Any]) -> dict[str, Any]:
     with lock_of(backend):
         exp = _get(backend, request.get("Name"))
-        status = exp.status()
-        if status not in (lc.CREATED, *lc.TERMINAL_STATUSES):
-            raise _conflict(exp, "delete", status)
+        _check_status(exp, "DeleteInferenceExperiment", now())
         experiments(backend).pop(exp.name, None)
         if exp.has_run():
             # Delete removes the metadata only: CloudWatch keeps the metrics of the traffic it saw
@@ -457,8 +429,8 @@ def list_experiments(backend: Any, request: Mapping[str, Any]) -> dict[str, Any]
     if order not in ("Ascending", "Descending"):
         errors.append(("SortOrder", "must be Ascending or Descending"))
     status_eq = request.get("StatusEquals")
-    if status_eq is not None and status_eq not in lc.ALL_STATUSES:
-        errors.append(("StatusEquals", f"must be one of {', '.join(sorted(lc.ALL_STATUSES))}"))
+    if status_eq is not None and status_eq not in r.STATUSES:
+        errors.append(("StatusEquals", f"must be one of {', '.join(r.STATUSES)}"))
     if request.get("Type") not in (None, "ShadowMode"):
         errors.append(("Type", "must be ShadowMode"))
     limit = request.get("MaxResults")

@@ -3,7 +3,10 @@
 Serves every moto service on one port, with the inference-experiment operations, and control
 routes under ``/_shadowtest/`` (moto's dispatcher would send them to S3, hence this wrapper):
 
-``GET  /_shadowtest/stats``     requests received per operation (JSON object)
+``GET  /_shadowtest/stats``     requests received per operation (JSON object); with a
+                                ``"rejected"`` object of the requests refused per operation,
+                                once there are any (see ``testing.request_gate``)
+``GET  /_shadowtest/rejected``  requests refused before they ran, per operation
 ``GET  /_shadowtest/faults``    faults injected per operation
 ``GET  /_shadowtest/fault-kinds``  faults injected per operation and kind
 ``POST /_shadowtest/reset``     zero both counts
@@ -20,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import io
 import json
 import signal
 import socket
@@ -35,6 +39,7 @@ from airflow_provider_shadowtest.testing.counters import COUNTERS
 from airflow_provider_shadowtest.testing.faults import DropConnection
 from airflow_provider_shadowtest.testing.handle import EmulatorHandle
 from airflow_provider_shadowtest.testing.install import install
+from airflow_provider_shadowtest.testing.request_gate import OVERSIZE_ENVIRON_KEY
 from airflow_provider_shadowtest.testing.settings import (
     EmulatorSettings,
     current_settings,
@@ -44,6 +49,7 @@ from airflow_provider_shadowtest.testing.settings import (
 
 CONTROL_PREFIX = "/_shadowtest/"
 StartResponse = Callable[..., Any]
+_DRAIN_CHUNK_BYTES = 65_536
 
 
 class ShadowTestApp:
@@ -56,6 +62,7 @@ class ShadowTestApp:
         path = environ.get("PATH_INFO", "")
         if path.startswith(CONTROL_PREFIX):
             return self._control(environ, start_response, path[len(CONTROL_PREFIX) :].strip("/"))
+        _refuse_oversize(environ)
         try:
             return self.moto_app(environ, start_response)  # type: ignore[no-any-return]
         except DropConnection as exc:
@@ -71,6 +78,11 @@ class ShadowTestApp:
         body: dict[str, Any] = {}
         if route == "stats" and method == "GET":
             body = dict(COUNTERS.requests())
+            rejected = COUNTERS.rejected()
+            if rejected:
+                body["rejected"] = rejected
+        elif route == "rejected" and method == "GET":
+            body = COUNTERS.rejected()
         elif route == "faults" and method == "GET":
             body = dict(COUNTERS.faults())
         elif route == "fault-kinds" and method == "GET":
@@ -99,6 +111,30 @@ class ShadowTestApp:
             [("Content-Type", "application/json"), ("Content-Length", str(len(payload)))],
         )
         return [payload]
+
+
+def _refuse_oversize(environ: dict[str, Any]) -> None:
+    """Leave a body above ``max_request_bytes`` unread: moto gets an empty one and a marker.
+
+    The bytes are drained from the socket in chunks and dropped (never held or parsed), so the
+    client, still sending, reads the 413 instead of a reset connection.
+    """
+    try:
+        declared = int(environ.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        declared = 0
+    if declared <= current_settings().max_request_bytes:
+        return
+    stream = environ["wsgi.input"]
+    remaining = declared
+    while remaining > 0:
+        chunk = stream.read(min(_DRAIN_CHUNK_BYTES, remaining))
+        if not chunk:
+            break
+        remaining -= len(chunk)
+    environ[OVERSIZE_ENVIRON_KEY] = declared
+    environ["CONTENT_LENGTH"] = "0"
+    environ["wsgi.input"] = io.BytesIO(b"")
 
 
 def _read_body(environ: dict[str, Any]) -> bytes:
@@ -216,6 +252,15 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--fault-operations", help="comma-separated SageMaker operations to fault (default all)")
     p.add_argument("--metrics-seed", type=int, help="seed of the synthetic CloudWatch metrics")
     p.add_argument("--traffic-profiles", help="JSON object keyed by model name, or @path to a JSON file")
+    p.add_argument("--max-request-bytes", type=int, help="larger request bodies are refused unread (HTTP 413)")
+    p.add_argument("--cloudwatch-lag-seconds", type=float, help="CloudWatch publication lag of the synthetic metrics")
+    p.add_argument(
+        "--no-percentiles",
+        dest="percentiles_available",
+        action="store_const",
+        const=False,
+        help="CloudWatch answers no percentile statistics for the SageMaker metrics",
+    )
     return p
 
 
@@ -223,7 +268,17 @@ def settings_from_args(args: argparse.Namespace, base: EmulatorSettings | None =
     """Environment first, then the flags given."""
     settings = EmulatorSettings.from_env(base=base)
     changes: dict[str, Any] = {}
-    for name in ("transition_seconds", "fault_rate", "fault_kinds", "fault_seed", "fault_operations", "metrics_seed"):
+    for name in (
+        "transition_seconds",
+        "fault_rate",
+        "fault_kinds",
+        "fault_seed",
+        "fault_operations",
+        "metrics_seed",
+        "max_request_bytes",
+        "cloudwatch_lag_seconds",
+        "percentiles_available",
+    ):
         value = getattr(args, name)
         if value is not None:
             changes[name] = value

@@ -10,6 +10,10 @@ Environment variables (read by the server and by :func:`EmulatorSettings.from_en
 ``SHADOWTEST_FAULT_OPERATIONS``    comma-separated SageMaker operations to fault (empty: all)
 ``SHADOWTEST_METRICS_SEED``        seed of the synthetic CloudWatch traffic (0)
 ``SHADOWTEST_TRAFFIC_PROFILES``    JSON object keyed by model name (see ``testing.metrics``)
+``SHADOWTEST_MAX_REQUEST_BYTES``   larger request bodies are refused unread, HTTP 413 (1048576)
+``SHADOWTEST_CLOUDWATCH_LAG_SECONDS``  CloudWatch shows a metric minute only this long after it
+                                   ends (0)
+``SHADOWTEST_PERCENTILES_AVAILABLE``  ``false``: CloudWatch answers no percentile statistics (true)
 """
 
 from __future__ import annotations
@@ -43,6 +47,13 @@ class EmulatorSettings:
     :param fault_operations: SageMaker operations eligible for faults; empty means all.
     :param traffic_profiles: synthetic traffic per model name, read by ``testing.metrics``.
     :param metrics_seed: seed of the synthetic metrics.
+    :param max_request_bytes: request bodies above this size are refused (HTTP 413) before they
+        are read; CloudWatch documents 1 MB for PutMetricData POST requests.
+    :param cloudwatch_lag_seconds: publication lag: a minute of the synthetic metrics becomes
+        visible this many seconds after it ends (real CloudWatch: about one to three minutes).
+    :param percentiles_available: ``False`` makes CloudWatch answer no percentile statistics for
+        the synthetic metrics (``ExtendedStatistics`` come back empty, ``pNN`` queries without
+        values), as for metrics published without the values percentiles need.
     """
 
     transition_seconds: float = 1.0
@@ -52,6 +63,9 @@ class EmulatorSettings:
     fault_operations: frozenset[str] = frozenset()
     traffic_profiles: Mapping[str, Any] = dataclasses.field(default_factory=dict)
     metrics_seed: int = 0
+    max_request_bytes: int = 1_048_576
+    cloudwatch_lag_seconds: float = 0.0
+    percentiles_available: bool = True
 
     def __post_init__(self) -> None:
         problems = []
@@ -63,8 +77,17 @@ class EmulatorSettings:
         unknown = [k for k in kinds if k not in FAULT_KINDS]
         if unknown or not kinds:
             problems.append(f"fault_kinds must be a non-empty subset of {FAULT_KINDS}, got {kinds!r}")
+        if isinstance(self.max_request_bytes, bool) or not (
+            isinstance(self.max_request_bytes, int) and self.max_request_bytes >= 1
+        ):
+            problems.append(f"max_request_bytes must be an integer >= 1, got {self.max_request_bytes!r}")
+        if not (isinstance(self.cloudwatch_lag_seconds, int | float) and 0 <= self.cloudwatch_lag_seconds < 86_400):
+            problems.append(f"cloudwatch_lag_seconds must be within 0..86400, got {self.cloudwatch_lag_seconds!r}")
+        if not isinstance(self.percentiles_available, bool):
+            problems.append(f"percentiles_available must be true or false, got {self.percentiles_available!r}")
         if problems:
             raise ValueError("; ".join(problems))
+        object.__setattr__(self, "cloudwatch_lag_seconds", float(self.cloudwatch_lag_seconds))
         object.__setattr__(self, "transition_seconds", float(self.transition_seconds))
         object.__setattr__(self, "fault_rate", float(self.fault_rate))
         object.__setattr__(self, "fault_kinds", kinds)
@@ -88,6 +111,9 @@ class EmulatorSettings:
             "fault_operations": sorted(self.fault_operations),
             "traffic_profiles": dict(self.traffic_profiles),
             "metrics_seed": self.metrics_seed,
+            "max_request_bytes": self.max_request_bytes,
+            "cloudwatch_lag_seconds": self.cloudwatch_lag_seconds,
+            "percentiles_available": self.percentiles_available,
         }
 
     @classmethod
@@ -104,6 +130,15 @@ class EmulatorSettings:
         return (base or cls()).replace(**changes)
 
 
+def _parse_bool(text: str) -> bool:
+    value = text.strip().lower()
+    if value in ("1", "true", "yes", "on"):
+        return True
+    if value in ("0", "false", "no", "off"):
+        return False
+    raise ValueError(f"expected true or false, got {text!r}")
+
+
 _PARSERS: Final[Mapping[str, Callable[[str], Any]]] = {
     "transition_seconds": float,
     "fault_rate": float,
@@ -112,6 +147,9 @@ _PARSERS: Final[Mapping[str, Callable[[str], Any]]] = {
     "fault_kinds": lambda s: tuple(p.strip() for p in s.split(",") if p.strip()),
     "fault_operations": lambda s: frozenset(p.strip() for p in s.split(",") if p.strip()),
     "traffic_profiles": json.loads,
+    "max_request_bytes": int,
+    "cloudwatch_lag_seconds": float,
+    "percentiles_available": _parse_bool,
 }
 
 

@@ -16,7 +16,7 @@ from typing import Any
 
 from moto.core.utils import utcnow
 
-from airflow_provider_shadowtest.experiment import lifecycle as lc
+from airflow_provider_shadowtest.testing import rules
 from airflow_provider_shadowtest.testing.settings import current_settings
 
 _STORE_ATTR = "_shadowtest_experiments"
@@ -108,19 +108,19 @@ class Experiment:
         stopping_until = self.stopping_until()
         if stopping_until is not None:
             if t < stopping_until:
-                return lc.STOPPING
-            return self.stop_state or lc.COMPLETED
+                return rules.STOPPING
+            return self.stop_state or rules.COMPLETED
         if t < self.created_at:
-            return lc.CREATING
+            return rules.CREATING
         if self.updating_until is not None and t < self.updating_until:
-            return lc.UPDATING
+            return rules.UPDATING
         if t >= self.end_time:
-            return lc.COMPLETED
+            return rules.COMPLETED
         if t < self.starting_at():
-            return lc.CREATED
+            return rules.CREATED
         if t < self.running_at():
-            return lc.STARTING
-        return lc.RUNNING
+            return rules.STARTING
+        return rules.RUNNING
 
     def has_run(self, at: dt.datetime | None = None) -> bool:
         """True when the experiment reached Running at some point before ``at``."""
@@ -132,9 +132,9 @@ class Experiment:
         """True while the shadow variant is deployed on the endpoint (Starting to Stopping)."""
         t = at or now()
         status = self.status(t)
-        if status in (lc.STARTING, lc.RUNNING):
+        if status in (rules.STARTING, rules.RUNNING):
             return True
-        return status == lc.UPDATING and t >= self.starting_at()
+        return status == rules.UPDATING and t >= self.starting_at()
 
     def traffic_end(self, at: dt.datetime | None = None) -> dt.datetime:
         """The end of the window in which traffic was mirrored (now while running)."""
@@ -144,27 +144,27 @@ class Experiment:
 
     def completion_time(self, at: dt.datetime | None = None) -> dt.datetime | None:
         status = self.status(at)
-        if status in lc.TERMINAL_STATUSES:
+        if status in rules.TERMINAL:
             return self.finished_at()
         return None
 
     def variant_status(self, variant_name: str, at: dt.datetime | None = None) -> str:
         status = self.status(at)
         action = self.variant_actions.get(variant_name)
-        if status == lc.CREATING:
-            return lc.VARIANT_CREATING
-        if status == lc.UPDATING:
-            return lc.VARIANT_UPDATING
-        if status == lc.STOPPING:
-            return {"Remove": lc.VARIANT_DELETING, "Promote": lc.VARIANT_UPDATING}.get(
-                action or "", lc.VARIANT_IN_SERVICE
+        if status == rules.CREATING:
+            return rules.VARIANT_CREATING
+        if status == rules.UPDATING:
+            return rules.VARIANT_UPDATING
+        if status == rules.STOPPING:
+            return {"Remove": rules.VARIANT_DELETING, "Promote": rules.VARIANT_UPDATING}.get(
+                action or "", rules.VARIANT_IN_SERVICE
             )
-        if status in lc.TERMINAL_STATUSES:
+        if status in rules.TERMINAL:
             if self.stopped_at is None:
                 # the schedule ended: the shadow variant is gone, production serves as before
-                return lc.VARIANT_DELETED if variant_name == self.shadow_variant else lc.VARIANT_IN_SERVICE
-            return lc.VARIANT_DELETED if action == "Remove" else lc.VARIANT_IN_SERVICE
-        return lc.VARIANT_IN_SERVICE
+                return rules.VARIANT_DELETED if variant_name == self.shadow_variant else rules.VARIANT_IN_SERVICE
+            return rules.VARIANT_DELETED if action == "Remove" else rules.VARIANT_IN_SERVICE
+        return rules.VARIANT_IN_SERVICE
 
     def snapshot(self) -> Experiment:
         return copy.deepcopy(self)

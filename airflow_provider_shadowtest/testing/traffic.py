@@ -13,6 +13,11 @@ only generates that hour. Above :data:`MAX_SIMULATED_PER_MINUTE` requests a minu
 stream is simulated and each simulated request stands for several (counts stay right,
 percentiles come from the sample); per minute, latencies keep exact count, sum, minimum and
 maximum and a :data:`SKETCH_SIZE`-point quantile sketch, so a cached minute stays small.
+
+Realism, all seeded and off unless a profile sets it: the production profile's daily curve
+moves the request rate (:func:`diurnal_rps`) and its spike minutes, drawn once per endpoint
+(:func:`spiked_minute`), slow every variant in the same minutes; each variant's own warm-up
+slows its first minutes after deployment.
 """
 
 from __future__ import annotations
@@ -70,7 +75,24 @@ class TrafficProfile:
     :param error_4xx_rate: fraction of requests answered 4XX (no model latency recorded).
     :param error_5xx_rate: fraction of requests answered 5XX.
     :param model_error_rate: fraction of requests counted in ``InvocationModelErrors``.
-    :param instance_count: instances behind the variant, for ``InvocationsPerInstance``.
+    :param instance_count: instances behind the variant, for ``InvocationsPerInstance`` and the
+        instance metrics.
+    :param warmup_seconds: after the variant's deployment its model latency is raised for this
+        long (0: no warm-up), easing linearly from ``warmup_latency_factor`` to 1.
+    :param warmup_latency_factor: latency multiplier right at deployment.
+    :param diurnal_amplitude: the request rate swings by this fraction around ``rps`` over the
+        UTC day, highest at ``diurnal_peak_hour_utc`` (0: flat). Production's value counts.
+    :param diurnal_peak_hour_utc: hour of the day (UTC) of the highest request rate.
+    :param spike_minute_rate: share of minutes with a latency spike; the endpoint's minutes are
+        drawn once, so a spike hits production and shadow in the same minutes. Production's
+        value counts.
+    :param spike_latency_factor: latency multiplier during a spike minute (each variant's own).
+    :param idle_cpu_percent: ``CPUUtilization`` of an idle instance.
+    :param cpu_percent_per_rps: extra ``CPUUtilization`` per request a second on one instance.
+    :param memory_percent: ``MemoryUtilization`` of an idle instance (load adds a little).
+    :param disk_percent: ``DiskUtilization``.
+    :param gpu_count: GPUs per instance; above 0 the variant also publishes ``GPUUtilization``
+        and ``GPUMemoryUtilization``.
     """
 
     rps: float = 5.0
@@ -82,13 +104,50 @@ class TrafficProfile:
     error_5xx_rate: float = 0.0
     model_error_rate: float = 0.0
     instance_count: int = 1
+    warmup_seconds: float = 0.0
+    warmup_latency_factor: float = 2.0
+    diurnal_amplitude: float = 0.0
+    diurnal_peak_hour_utc: float = 15.0
+    spike_minute_rate: float = 0.0
+    spike_latency_factor: float = 3.0
+    idle_cpu_percent: float = 4.0
+    cpu_percent_per_rps: float = 6.0
+    memory_percent: float = 35.0
+    disk_percent: float = 12.0
+    gpu_count: int = 0
 
     def __post_init__(self) -> None:
+        non_negative = (
+            "rps",
+            "latency_ms",
+            "latency_spread",
+            "overhead_ms",
+            "overhead_spread",
+            "warmup_seconds",
+            "idle_cpu_percent",
+            "cpu_percent_per_rps",
+            "memory_percent",
+            "disk_percent",
+        )
         problems = [
             f"{name} must not be negative"
-            for name in ("rps", "latency_ms", "latency_spread", "overhead_ms", "overhead_spread")
+            for name in non_negative
             if not getattr(self, name) >= 0  # also rejects NaN
         ]
+        problems += [
+            f"{name} must be at least 1"
+            for name in ("warmup_latency_factor", "spike_latency_factor")
+            if not getattr(self, name) >= 1
+        ]
+        problems += [
+            f"{name} must be between 0 and 1"
+            for name in ("diurnal_amplitude", "spike_minute_rate")
+            if not 0 <= getattr(self, name) <= 1
+        ]
+        if not 0 <= self.diurnal_peak_hour_utc < 24:
+            problems.append("diurnal_peak_hour_utc must be within 0..24")
+        if self.gpu_count < 0:
+            problems.append("gpu_count must not be negative")
         rates = ("error_4xx_rate", "error_5xx_rate", "model_error_rate")
         problems += [f"{name} must be between 0 and 1" for name in rates if not 0 <= getattr(self, name) <= 1]
         if sum(getattr(self, name) for name in rates) > 1:
@@ -140,6 +199,30 @@ class VariantMinute:
     overhead_latency_us: Latencies | None
 
 
+def diurnal_rps(profile: TrafficProfile, minute: int) -> float:
+    """The request rate of ``profile`` in an absolute minute, after the daily swing."""
+    if profile.diurnal_amplitude <= 0:
+        return profile.rps
+    hour = (minute % 1440) / 60.0
+    swing = math.cos(2 * math.pi * (hour - profile.diurnal_peak_hour_utc) / 24.0)
+    return profile.rps * (1.0 + profile.diurnal_amplitude * swing)
+
+
+def spiked_minute(seed: int, endpoint_name: str, minute: int, profile: TrafficProfile) -> bool:
+    """True when the endpoint has a latency spike in this minute (the same minutes for every variant)."""
+    if profile.spike_minute_rate <= 0:
+        return False
+    draw = random.Random(f"shadowtest-spike/{seed}/{endpoint_name}/{minute}").random()
+    return draw < profile.spike_minute_rate
+
+
+def _warmup(profile: TrafficProfile, seconds_since_deployment: float) -> float:
+    if profile.warmup_seconds <= 0 or seconds_since_deployment >= profile.warmup_seconds:
+        return 1.0
+    remaining = 1.0 - max(0.0, seconds_since_deployment) / profile.warmup_seconds
+    return 1.0 + (profile.warmup_latency_factor - 1.0) * remaining
+
+
 @lru_cache(maxsize=256)
 def minute_requests(seed: int, stream: str, minute: int, rps: float) -> tuple[float, tuple[_Request, ...]]:
     """Simulate the endpoint's requests of one absolute minute; return ``(weight, requests)``.
@@ -168,16 +251,25 @@ def variant_minute(  # noqa: PLR0917 - positional: a cheap lru_cache key
     profile: TrafficProfile,
     lo_seconds: float = 0.0,
     hi_seconds: float = 60.0,
+    spiked: bool = False,
+    deployed_at_seconds: float | None = None,
 ) -> VariantMinute:
     """Return what a variant with ``profile`` and ``share_percent`` of the stream saw in a minute.
 
     Only requests with an offset in ``[lo_seconds, hi_seconds)`` count (the window's part of it).
+
+    :param spiked: the minute is a latency spike (``profile.spike_latency_factor`` applies).
+    :param deployed_at_seconds: the variant's deployment (Unix seconds), for the warm-up.
     """
     weight, requests = minute_requests(seed, stream, minute, rps)
     p4 = profile.error_4xx_rate
     p5 = p4 + profile.error_5xx_rate
     pm = p5 + profile.model_error_rate
     latency_us, overhead_us = profile.latency_ms * 1000.0, profile.overhead_ms * 1000.0
+    if spiked:
+        latency_us *= profile.spike_latency_factor
+    warming = deployed_at_seconds is not None and profile.warmup_seconds > 0
+    minute_seconds = minute * 60.0
     count = e4 = e5 = em = 0
     model: list[float] = []
     overhead: list[float] = []
@@ -189,7 +281,8 @@ def variant_minute(  # noqa: PLR0917 - positional: a cheap lru_cache key
         if outcome < p4:
             e4 += 1
             continue
-        model.append(latency_us * math.exp(profile.latency_spread * z_model))
+        factor = _warmup(profile, minute_seconds + offset - deployed_at_seconds) if warming else 1.0  # type: ignore[operator]
+        model.append(latency_us * factor * math.exp(profile.latency_spread * z_model))
         if outcome < p5:
             e5 += 1
         elif outcome < pm:

@@ -15,7 +15,7 @@ from airflow_provider_shadowtest.verdict.evaluate import (
     evaluate,
 )
 from airflow_provider_shadowtest.verdict.report import render_markdown
-from airflow_provider_shadowtest.verdict.thresholds import VerdictThresholds, parse_flag
+from airflow_provider_shadowtest.verdict.thresholds import VerdictThresholds
 from airflow_provider_shadowtest.verdict.window import parse_time, resolve_window
 
 __all__ = [
@@ -26,7 +26,6 @@ __all__ = [
     "VerdictThresholds",
     "describe_check",
     "evaluate",
-    "parse_flag",
     "parse_time",
     "render_markdown",
     "resolve_window",

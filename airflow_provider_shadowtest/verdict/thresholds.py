@@ -9,7 +9,7 @@ from collections.abc import Mapping
 from types import MappingProxyType
 from typing import Any, Final
 
-from airflow_provider_shadowtest.experiment.request import parse_literal
+from airflow_provider_shadowtest.parsing import parse_bool, parse_literal
 
 #: Latency statistics checked by default: the mean and three percentiles of ``ModelLatency``.
 DEFAULT_LATENCY_STATISTICS: Final = ("average", "p50", "p90", "p99")
@@ -30,8 +30,6 @@ LimitSpec = float | Mapping[str, float | None] | str
 
 _PERCENTILE = re.compile(r"^p(\d{1,2}(\.\d+)?|100)$")
 _AVERAGE_ALIASES: Final = frozenset({"average", "avg", "mean"})
-_TRUE: Final = frozenset({"true", "yes", "on", "1"})
-_FALSE: Final = frozenset({"false", "no", "off", "0", ""})
 
 
 def latency_statistic_key(name: str) -> str:
@@ -89,18 +87,6 @@ def _per_key(field: str, value: Any, default_keys: tuple[str, ...], normalize: A
     return MappingProxyType(dict.fromkeys(default_keys, number))
 
 
-def parse_flag(field: str, value: Any) -> bool:
-    """Return a flag given as a bool or as rendered template text (``"true"``, ``"False"``, ``"0"``)."""
-    if isinstance(value, bool):
-        return value
-    text = str(value).strip().lower()
-    if text in _TRUE:
-        return True
-    if text in _FALSE:
-        return False
-    raise ValueError(f"{field}: expected true or false, got {value!r}")
-
-
 @dataclasses.dataclass(frozen=True, init=False)
 class VerdictThresholds:
     """What the shadow variant must achieve, compared with production, to be promoted.
@@ -149,7 +135,7 @@ class VerdictThresholds:
         minimum = _number("min_shadow_invocations", min_shadow_invocations)
         if minimum < 0 or minimum != int(minimum):
             raise ValueError(f"min_shadow_invocations: expected a whole number >= 0, got {minimum!r}")
-        lenient = parse_flag("promote_on_insufficient_data", promote_on_insufficient_data)
+        lenient = parse_bool("promote_on_insufficient_data", promote_on_insufficient_data)
         # Frozen: the normalised values are set once, here.
         object.__setattr__(self, "max_latency_increase_percent", latency)
         object.__setattr__(self, "max_error_rate_increase_percentage_points", errors)

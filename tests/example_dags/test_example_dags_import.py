@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from airflow.sdk.exceptions import ParamValidationError
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "example_dags"
 EXPECTED = {"example_shadow_test_promotion", "example_retrain_then_shadow_test", "example_shadow_test_minimal"}
@@ -33,7 +34,7 @@ def test_promotion_form_has_titled_bounded_params(dagbag, dag_id: str) -> None: 
         assert param.schema.get("title"), key
     sampling = params.get_param("sampling_percent").schema
     assert (sampling["minimum"], sampling["maximum"]) == (1, 100)
-    with pytest.raises(Exception, match=r"101|maximum"):
+    with pytest.raises(ParamValidationError, match=r"^101 is greater than the maximum of 100"):
         params.get_param("sampling_percent").resolve(101)
 
 

@@ -37,7 +37,7 @@ def test_caller_retry_policy_wins() -> None:
 
 
 def test_invalid_attempt_budget_is_rejected() -> None:
-    with pytest.raises(ValueError, match="max_attempts"):
+    with pytest.raises(ValueError, match=r"^max_attempts: must be at least 1, got 0$"):
         InferenceExperimentHook(aws_conn_id=None, max_attempts=0)
 
 

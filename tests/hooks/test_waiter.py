@@ -1,4 +1,4 @@
-"""wait_for_status against the in-process emulator, on a frozen clock that only the sleeps move."""
+"""The sync wait driver against the in-process emulator, on a frozen clock that only the sleeps move."""
 
 from __future__ import annotations
 
@@ -14,8 +14,9 @@ from airflow_provider_shadowtest.exceptions import (
     InferenceExperimentApiError,
     WaitTimeout,
 )
+from airflow_provider_shadowtest.experiment.waiting import WaitPolicy
+from airflow_provider_shadowtest.hooks import waiter
 from airflow_provider_shadowtest.hooks.inference_experiment import InferenceExperimentHook
-from airflow_provider_shadowtest.hooks.waiter import wait_for_status
 from airflow_provider_shadowtest.testing import create_endpoint, create_model, mock_shadow_tests
 from airflow_provider_shadowtest.testing.resources import shadow_test_request
 
@@ -76,9 +77,10 @@ def describes(emulator: EmulatorHandle) -> int:
 
 def wait(hook: InferenceExperimentHook, sleeper: Sleeper, target: str, **kwargs: Any) -> dict[str, Any]:
     kwargs.setdefault("poke_interval", 30.0)
-    kwargs.setdefault("max_sleep", 7 * 24 * HOUR)
+    kwargs.setdefault("max_sleep_seconds", 7 * 24 * HOUR)
     kwargs.setdefault("timeout_seconds", None)
-    return wait_for_status(hook, "exp", {target}, sleep=sleeper, **kwargs)
+    policy = WaitPolicy.for_targets({target}, now=waiter.utc_now(), **kwargs)
+    return waiter.wait(hook, "exp", policy, sleep=sleeper)
 
 
 def test_waits_for_running_with_a_few_describes(
@@ -97,7 +99,7 @@ def test_completed_costs_the_same_whatever_the_duration(
     hook: InferenceExperimentHook, emulator: EmulatorHandle, clock: time_machine.Traveller
 ) -> None:
     create(hook, start_h=0, end_h=29 * 24)
-    result = wait(hook, Sleeper(clock), "Completed", max_sleep=30 * 24 * HOUR)
+    result = wait(hook, Sleeper(clock), "Completed", max_sleep_seconds=30 * 24 * HOUR)
     assert result["Status"] == "Completed"
     assert describes(emulator) <= 3
 
@@ -105,7 +107,7 @@ def test_completed_costs_the_same_whatever_the_duration(
 def test_max_sleep_bounds_each_sleep(hook: InferenceExperimentHook, clock: time_machine.Traveller) -> None:
     create(hook, start_h=0, end_h=5)
     sleeper = Sleeper(clock)
-    wait(hook, sleeper, "Completed", max_sleep=HOUR)
+    wait(hook, sleeper, "Completed", max_sleep_seconds=HOUR)
     assert max(sleeper.sleeps) == HOUR
     assert len(sleeper.sleeps) == 5
 
@@ -118,7 +120,7 @@ def test_extended_end_time_is_waited_for_again(hook: InferenceExperimentHook, cl
         hook.update_inference_experiment({"Name": "exp", "Schedule": {"EndTime": new_end}})
 
     sleeper = Sleeper(clock, {1: extend})  # at T0 + 4 h, Running, on the way to the original end
-    result = wait(hook, sleeper, "Completed", max_sleep=4 * HOUR)
+    result = wait(hook, sleeper, "Completed", max_sleep_seconds=4 * HOUR)
     assert result["Status"] == "Completed"
     assert dt.datetime.now(dt.timezone.utc) >= new_end
 
@@ -133,7 +135,7 @@ def test_shortened_end_time_is_noticed_within_max_sleep(
         hook.update_inference_experiment({"Name": "exp", "Schedule": {"EndTime": new_end}})
 
     sleeper = Sleeper(clock, {1: shorten})
-    wait(hook, sleeper, "Completed", max_sleep=2 * HOUR)
+    wait(hook, sleeper, "Completed", max_sleep_seconds=2 * HOUR)
     late = dt.datetime.now(dt.timezone.utc) - new_end
     assert late <= dt.timedelta(hours=2)
 
@@ -152,7 +154,7 @@ def test_external_cancel_fails_with_its_reason(hook: InferenceExperimentHook, cl
         )
 
     with pytest.raises(ExperimentStateError, match="latency regression spotted") as failed:
-        wait(hook, Sleeper(clock, {1: cancel}), "Completed", max_sleep=HOUR)
+        wait(hook, Sleeper(clock, {1: cancel}), "Completed", max_sleep_seconds=HOUR)
     assert failed.value.status == "Cancelled"
 
 
@@ -161,10 +163,14 @@ def test_external_stop_completes_the_wait_early(hook: InferenceExperimentHook, c
 
     def stop() -> None:
         hook.stop_inference_experiment(
-            {"Name": "exp", "ModelVariantActions": {"AllTraffic": "Retain", "shadow": "Remove"}}
+            {
+                "Name": "exp",
+                "ModelVariantActions": {"AllTraffic": "Retain", "shadow": "Remove"},
+                "DesiredState": "Completed",
+            }
         )
 
-    result = wait(hook, Sleeper(clock, {1: stop}), "Completed", max_sleep=HOUR)
+    result = wait(hook, Sleeper(clock, {1: stop}), "Completed", max_sleep_seconds=HOUR)
     assert result["Status"] == "Completed"
     assert dt.datetime.now(dt.timezone.utc) < T0 + dt.timedelta(hours=4)
 
@@ -186,7 +192,9 @@ def test_missing_experiment_raises_not_found(hook: InferenceExperimentHook, cloc
 def test_timeout(hook: InferenceExperimentHook, clock: time_machine.Traveller) -> None:
     create(hook, start_h=5, end_h=10)
     sleeper = Sleeper(clock)
-    with pytest.raises(WaitTimeout, match="Running"):
+    with pytest.raises(
+        WaitTimeout, match=r"^Inference experiment 'exp': did not reach Running before the deadline .*; it is Created$"
+    ):
         wait(hook, sleeper, "Running", timeout_seconds=HOUR)
     assert sum(sleeper.sleeps) == HOUR  # slept up to the deadline, not to the start
 
@@ -208,8 +216,8 @@ class ThrottledHook:
 def test_throttling_backs_off_then_succeeds() -> None:
     sleeps: list[float] = []
     fake = cast("InferenceExperimentHook", ThrottledHook(2))
-    result = wait_for_status(
-        fake, "exp", {"Running"}, poke_interval=1, max_sleep=60, timeout_seconds=None, sleep=sleeps.append
+    result = waiter.wait(
+        fake, "exp", WaitPolicy(frozenset({"Running"}), poke_interval=1, max_sleep_seconds=60), sleep=sleeps.append
     )
     assert result["Status"] == "Running"
     assert sleeps == [2.0, 4.0]
@@ -218,8 +226,54 @@ def test_throttling_backs_off_then_succeeds() -> None:
 def test_throttling_gives_up_after_a_bounded_number_of_rounds() -> None:
     sleeps: list[float] = []
     fake = cast("InferenceExperimentHook", ThrottledHook(100))
-    with pytest.raises(InferenceExperimentApiError, match="ThrottlingException"):
-        wait_for_status(
-            fake, "exp", {"Running"}, poke_interval=1, max_sleep=60, timeout_seconds=None, sleep=sleeps.append
+    with pytest.raises(
+        InferenceExperimentApiError, match=r"^AWS error ThrottlingException during Describe: Rate exceeded$"
+    ):
+        waiter.wait(
+            fake, "exp", WaitPolicy(frozenset({"Running"}), poke_interval=1, max_sleep_seconds=60), sleep=sleeps.append
         )
     assert len(sleeps) == 5
+
+
+def test_throttling_until_the_deadline_is_a_timeout_naming_the_code() -> None:
+    sleeps: list[float] = []
+    fake = cast("InferenceExperimentHook", ThrottledHook(100))
+    policy = WaitPolicy.for_targets({"Running"}, timeout_seconds=3, now=waiter.utc_now(), max_sleep_seconds=60)
+    with pytest.raises(WaitTimeout, match=r"'exp': still throttled \(ThrottlingException\) at the deadline"):
+        waiter.wait(fake, "exp", policy, sleep=sleeps.append)
+    assert sleeps == [2.0]  # the next backoff (4 s) would end past the deadline
+
+
+# -- the transitional wait is the same driver with the "settled" policy --------------------------
+def settle(hook: InferenceExperimentHook, sleeper: Sleeper, timeout_seconds: float = HOUR) -> dict[str, Any]:
+    policy = WaitPolicy.settled(poke_interval=10, timeout_seconds=timeout_seconds, now=waiter.utc_now())
+    return waiter.wait(hook, "exp", policy, sleep=sleeper)
+
+
+def test_settle_polls_through_creating_and_does_not_sleep_to_the_start(
+    hook: InferenceExperimentHook, emulator: EmulatorHandle, clock: time_machine.Traveller
+) -> None:
+    create(hook)  # Creating for 60 s, then Created; the start is an hour away
+    sleeper = Sleeper(clock)
+    assert settle(hook, sleeper)["Status"] == "Created"
+    assert sleeper.sleeps == [10.0] * len(sleeper.sleeps)
+    assert 60 <= sum(sleeper.sleeps) <= 70
+
+
+def test_settle_returns_at_once_when_the_status_is_stable(
+    hook: InferenceExperimentHook, emulator: EmulatorHandle, clock: time_machine.Traveller
+) -> None:
+    create(hook)
+    clock.shift(120)
+    before = describes(emulator)
+    sleeper = Sleeper(clock)
+    assert settle(hook, sleeper)["Status"] == "Created"
+    assert (sleeper.sleeps, describes(emulator) - before) == ([], 1)
+
+
+def test_settle_times_out_naming_the_status(
+    hook: InferenceExperimentHook, emulator: EmulatorHandle, clock: time_machine.Traveller
+) -> None:
+    create(hook)
+    with pytest.raises(WaitTimeout, match=r"'exp': did not reach a status other than .*Creating.*; it is Creating"):
+        settle(hook, Sleeper(clock), timeout_seconds=25)

@@ -10,6 +10,7 @@ import pytest
 import time_machine
 from airflow.sdk.exceptions import TaskDeferred
 
+from airflow_provider_shadowtest.connection import ConnectionSettings
 from airflow_provider_shadowtest.exceptions import (
     ExperimentAlreadyExists,
     ExperimentConfigMismatch,
@@ -209,8 +210,9 @@ def test_deferrable_wait_defers_to_the_trigger_with_the_connection_settings(endp
     _, kwargs = trigger.serialize()
     assert kwargs["experiment_name"] == "exp-a"
     assert kwargs["target_statuses"] == ["Completed"]
-    assert kwargs["region_name"] == "us-east-1"
-    assert kwargs["deadline"] == pytest.approx(dt.datetime.now().timestamp() + 600, abs=30)
+    assert kwargs["connection"] == {**ConnectionSettings().to_dict(), "aws_conn_id": None, "region_name": "us-east-1"}
+    assert kwargs["deadline_epoch_seconds"] == pytest.approx(dt.datetime.now().timestamp() + 600, abs=30)
+    assert (kwargs["poke_interval"], kwargs["max_sleep_seconds"]) == (0.1, 3600)
 
 
 def test_resume_rebuilds_the_result_from_the_event(endpoint: str, context: Any) -> None:

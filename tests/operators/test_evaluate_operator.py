@@ -16,6 +16,7 @@ import boto3
 import pytest
 import time_machine
 
+from airflow_provider_shadowtest.exceptions import InvalidExperimentRequest
 from airflow_provider_shadowtest.operators.evaluate import EvaluateInferenceExperimentOperator, VerdictFailed
 from airflow_provider_shadowtest.testing import create_endpoint, create_model, mock_shadow_tests, shadow_test_request
 from airflow_provider_shadowtest.verdict import Decision, VariantMetrics, evaluate
@@ -197,8 +198,12 @@ def test_explicit_window_and_variants_without_an_experiment(
 
 
 def test_missing_subject_names_the_parameters() -> None:
-    with pytest.raises(ValueError, match="endpoint_name, production_variant_name, shadow_variant_name: not given"):
+    with pytest.raises(InvalidExperimentRequest) as raised:
         operator(experiment_name=None, start_time="2030-01-06T12:00:00Z").evaluate()
+    assert raised.value.errors == [
+        (name, "not given and not found in the experiment")
+        for name in ("endpoint_name", "production_variant_name", "shadow_variant_name")
+    ]
 
 
 # -- decisions, branches and failing, without AWS ------------------------------------------------------

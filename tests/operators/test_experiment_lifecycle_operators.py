@@ -24,7 +24,7 @@ from airflow_provider_shadowtest.operators.inference_experiment import (
 from tests.operators.shadowtest_operator_helpers import CANDIDATE_MODEL, ENDPOINT, PRODUCTION_MODEL, ROLE_ARN, variants
 
 NAME = "exp-life"
-FAST: dict[str, Any] = {"aws_conn_id": None, "poll_interval_seconds": 0.1, "timeout_seconds": 30}
+FAST: dict[str, Any] = {"aws_conn_id": None, "poke_interval": 0.1, "settle_timeout_seconds": 30}
 
 
 def _utc(**delta: float) -> dt.datetime:
@@ -174,7 +174,6 @@ def test_stop_with_promotion_puts_the_candidate_in_production(endpoint: str, sag
         promote=True,
         reason="candidate is faster",
         wait_for_completion=True,
-        poke_interval=0.1,
         deferrable=False,
         **FAST,
     ).execute(context)
@@ -191,7 +190,7 @@ def test_stop_without_promotion_keeps_production(endpoint: str, sagemaker: Any, 
     _start(context)
 
     result = StopInferenceExperimentOperator(
-        task_id="stop", experiment_name=NAME, wait_for_completion="true", poke_interval=0.1, **FAST
+        task_id="stop", experiment_name=NAME, wait_for_completion="true", **FAST
     ).execute(context)
 
     assert result["model_variant_actions"] == {"production": "Retain", "shadow": "Remove"}
@@ -205,7 +204,7 @@ def test_retried_stop_after_a_promotion_succeeds_without_stopping_again(
     _created(context)
     _start(context)
     stop = StopInferenceExperimentOperator(
-        task_id="stop", experiment_name=NAME, promote=True, wait_for_completion=True, poke_interval=0.1, **FAST
+        task_id="stop", experiment_name=NAME, promote=True, wait_for_completion=True, **FAST
     )
     stop.execute(context)
     emulator.reset_stats()
@@ -219,9 +218,9 @@ def test_retried_stop_after_a_promotion_succeeds_without_stopping_again(
 def test_promotion_requested_after_the_experiment_ended_without_it_fails(endpoint: str, context: Any) -> None:
     _created(context)
     _start(context)
-    StopInferenceExperimentOperator(
-        task_id="stop", experiment_name=NAME, wait_for_completion=True, poke_interval=0.1, **FAST
-    ).execute(context)
+    StopInferenceExperimentOperator(task_id="stop", experiment_name=NAME, wait_for_completion=True, **FAST).execute(
+        context
+    )
 
     with pytest.raises(ExperimentStateError, match="'shadow' was not promoted"):
         StopInferenceExperimentOperator(task_id="stop2", experiment_name=NAME, promote=True, **FAST).execute(context)
@@ -237,7 +236,6 @@ def test_cancel_with_a_reason_reports_it_as_status_reason(endpoint: str, context
         desired_state="Cancelled",
         reason="latency regression",
         wait_for_completion=True,
-        poke_interval=0.1,
         **FAST,
     ).execute(context)
 

@@ -117,7 +117,7 @@ def _arguments(sampling: int = 50, instance_type: str = "ml.m5.xlarge") -> dict[
         "start_time": START,
         "duration": "P1D",
         "deferrable": False,
-        "poll_interval_seconds": 0.1,
+        "poke_interval": 0.1,
     }
 
 

@@ -110,12 +110,18 @@ def run_rescheduled(task: InferenceExperimentSensor) -> tuple[Any, list[dt.datet
             time.sleep(max((again.reschedule_date - dt.datetime.now(dt.timezone.utc)).total_seconds(), 0))
 
 
-def run_deferred(task: InferenceExperimentSensor) -> Any:
-    """Execute; when it defers, run the trigger (through serialize) and resume with its event."""
+def run_deferred(task: InferenceExperimentSensor, *, must_defer: bool = False) -> Any:
+    """Execute; when it defers, run the trigger (through serialize) and resume with its event.
+
+    :param must_defer: fail when ``execute()`` returns without deferring (the worker waited).
+    """
     try:
-        return task.execute({})
+        result = task.execute({})
     except TaskDeferred as exc:
         deferred = exc
+    else:
+        assert not must_defer, "execute() returned without deferring: it waited in the worker"
+        return result
     assert deferred.method_name == "execute_complete"
     assert deferred.kwargs is None  # everything travels in the event
     _, kwargs = deferred.trigger.serialize()
@@ -135,10 +141,10 @@ def test_targets_resolve_and_unknown_ones_are_rejected() -> None:
     assert sensor(target="running").target_statuses == ["Running"]
     assert sensor(target="COMPLETED").target_statuses == ["Completed"]
     assert sensor(target={"Completed", "Cancelled"}).target_statuses == ["Cancelled", "Completed"]
-    with pytest.raises(ValueError, match="Finished"):
+    with pytest.raises(ValueError, match=r"^target: unknown status \['Finished'\]"):
         sensor(target="Finished")
-    with pytest.raises(ValueError, match="max_sleep"):
-        sensor(max_sleep=0)
+    with pytest.raises(ValueError, match=r"^max_sleep_seconds: must be positive"):
+        sensor(max_sleep_seconds=0)
 
 
 def test_experiment_name_is_templated_and_deferrable_follows_the_config(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -196,11 +202,35 @@ def test_deferrable_mode_defers_and_resumes_from_the_event(
     # the first aiobotocore client loads the SageMaker model, which takes seconds on a slow machine:
     # a wide Running window (4 s to 10 s) so that the trigger's first Describe cannot miss it
     experiment(start_in=4, end_in=10)
-    running = run_deferred(sensor(target="running", deferrable=True))
+    running = run_deferred(sensor(target="running", deferrable=True), must_defer=True)
     assert running["Status"] == "Running"
-    completed = run_deferred(sensor(target="completed", deferrable=True))
+    completed = run_deferred(sensor(target="completed", deferrable=True), must_defer=True)
     assert completed["Status"] == "Completed"
     assert describes(emulator) <= 10
+
+
+def test_deferrable_execute_defers_to_the_trigger_before_the_boundary(
+    emulator: EmulatorServer, experiment: Callable[..., str]
+) -> None:
+    experiment(start_in=3600, end_in=7200)
+    emulator.reset_stats()
+    task = sensor(target="running", deferrable=True, timeout=600, max_sleep_seconds=120, region_name="us-east-1")
+    started = time.time()
+    with pytest.raises(TaskDeferred) as raised:
+        task.execute({})
+    assert time.time() - started < 10  # deferred at once: the start is an hour away
+    deferred = raised.value
+    trigger = deferred.trigger
+    assert isinstance(trigger, InferenceExperimentTrigger)
+    assert deferred.method_name == "execute_complete"
+    assert deferred.timeout is not None
+    assert deferred.timeout >= dt.timedelta(seconds=600)
+    assert (trigger.experiment_name, trigger.target_statuses) == ("exp", ["Running"])
+    assert (trigger.poke_interval, trigger.max_sleep_seconds) == (0.2, 120)
+    assert trigger.deadline_epoch_seconds == pytest.approx(started + 600, abs=10)
+    assert trigger.connection == task.connection
+    assert trigger.connection.region_name == "us-east-1"
+    assert describes(emulator) == 1  # one check before deferring, none after
 
 
 def test_deferrable_does_not_defer_when_already_there(emulator: EmulatorServer, experiment: Callable[..., str]) -> None:
@@ -225,13 +255,13 @@ def test_extended_end_time_is_honoured_in_every_mode(
         # otherwise the sensor never waited on the original schedule and the test proves nothing
         assert dt.datetime.now(dt.timezone.utc) < original_end, "the update landed after the original end"
 
-    # No max_sleep: the sensor sleeps to the end it read, wakes to find the experiment still
+    # No max_sleep_seconds: the sensor sleeps to the end it read, wakes to find the experiment still
     # Running, and must re-read the schedule instead of failing or returning early.
     task = sensor(target="completed", mode="reschedule" if mode == "reschedule" else "poke")
     task.deferrable = mode == "deferrable"
     extender = Background(extend_once_the_sensor_has_read_the_schedule)
     if mode == "deferrable":
-        result = run_deferred(task)
+        result = run_deferred(task, must_defer=True)
     else:
         result, dates = run_rescheduled(task)
         if mode == "reschedule":  # the first try saw the original end and rescheduled to it
@@ -259,7 +289,7 @@ def test_cancelled_fails_with_the_status_reason(
         run_deferred(task) if mode == "deferrable" else run_rescheduled(task)
 
 
-def test_stop_while_waiting_is_noticed_within_max_sleep(
+def test_stop_while_waiting_is_noticed_within_max_sleep_seconds(
     emulator: EmulatorServer, sm: Any, experiment: Callable[..., str]
 ) -> None:
     running_now(emulator, experiment, end_in=3600)
@@ -269,15 +299,17 @@ def test_stop_while_waiting_is_noticed_within_max_sleep(
     def stop_while_the_sensor_sleeps() -> None:
         wait_until(lambda: describes(emulator) >= 1, "the sensor's first Describe")
         time.sleep(0.2)  # the sensor has its answer (Running until an hour from now) and sleeps
-        sm.stop_inference_experiment(Name="exp", ModelVariantActions={"AllTraffic": "Retain", "shadow": "Remove"})
+        sm.stop_inference_experiment(
+            Name="exp", ModelVariantActions={"AllTraffic": "Retain", "shadow": "Remove"}, DesiredState="Completed"
+        )
         stopped_at.append(time.monotonic())
 
     stopper = Background(stop_while_the_sensor_sleeps)
-    result = sensor(target="completed", max_sleep=1).execute({})
+    result = sensor(target="completed", max_sleep_seconds=1).execute({})
     returned_at = time.monotonic()
     stopper.join()
     assert result["Status"] == "Completed"
-    # noticed within max_sleep (1 s) plus slack for a loaded machine; without max_sleep the
+    # noticed within max_sleep_seconds (1 s) plus slack for a loaded machine; without max_sleep_seconds the
     # sensor would sleep toward the scheduled end an hour away
     assert returned_at - stopped_at[0] < 1 + 4
 
@@ -313,8 +345,8 @@ def test_timeout_is_honoured_in_every_mode(mode: str, emulator: EmulatorServer, 
     task = sensor(target="running", timeout=1, mode="reschedule" if mode == "reschedule" else "poke")
     task.deferrable = mode == "deferrable"
     started = time.monotonic()
-    with pytest.raises(AirflowSensorTimeout, match="Running"):
-        run_deferred(task) if mode == "deferrable" else run_rescheduled(task)
+    with pytest.raises(AirflowSensorTimeout, match="did not reach Running before the deadline"):
+        run_deferred(task, must_defer=True) if mode == "deferrable" else run_rescheduled(task)
     # the start is an hour away: generous for aiobotocore's start-up on a loaded machine
     assert time.monotonic() - started < 10
 
@@ -330,18 +362,20 @@ def test_execute_complete_rebuilds_everything_from_the_event() -> None:
     task = sensor()
     experiment = {"Status": "Running", "Schedule": {"StartTime": "2030-01-06T12:00:00Z"}}
     assert task.execute_complete({}, {"status": "success", "experiment": experiment}) == experiment
-    with pytest.raises(AirflowSensorTimeout, match="deadline"):
-        task.execute_complete({}, {"status": "timeout", "message": "past the deadline"})
-    with pytest.raises(AirflowFailException, match="Cancelled"):
+    with pytest.raises(AirflowSensorTimeout, match=r"^Inference experiment 'exp': past the deadline$"):
+        task.execute_complete({}, {"status": "timeout", "experiment_name": "exp", "message": "past the deadline"})
+    cancelled = {**experiment, "Status": "Cancelled", "StatusReason": "stopped by on-call"}
+    event = {"status": "error", "experiment_name": "exp", "error_code": None, "experiment": cancelled}
+    with pytest.raises(AirflowFailException, match=r"^Inference experiment 'exp' is Cancelled: it was cancelled"):
+        task.execute_complete({}, {**event, "message": "it was cancelled while waiting for Running"})
+    not_found = r"^Inference experiment 'exp' does not exist \(deleted, or never created\): ResourceNotFound: gone$"
+    with pytest.raises(AirflowFailException, match=not_found):
         task.execute_complete(
-            {}, {"status": "error", "message": "is Cancelled", "error_code": None, "experiment": experiment}
+            {}, {"status": "error", "message": "gone", "error_code": "ResourceNotFound", "experiment": None}
         )
-    with pytest.raises(AirflowFailException, match="does not exist"):
+    denied = r"^AWS error AccessDenied during DescribeInferenceExperiment: no$"
+    with pytest.raises(AirflowException, match=denied) as retriable:
         task.execute_complete(
-            {}, {"status": "error", "message": "x", "error_code": "ResourceNotFound", "experiment": None}
-        )
-    with pytest.raises(AirflowException, match="AccessDenied") as retriable:
-        task.execute_complete(
-            {}, {"status": "error", "message": "AccessDenied: no", "error_code": "AccessDenied", "experiment": None}
+            {}, {"status": "error", "message": "no", "error_code": "AccessDenied", "experiment": None}
         )
     assert not isinstance(retriable.value, AirflowFailException)

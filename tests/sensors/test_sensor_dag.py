@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 import urllib.request
+from collections import Counter
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -32,6 +34,28 @@ def server() -> Iterator[EmulatorServer]:
         yield emulator
 
 
+def deferrals(output: str) -> Counter[str]:
+    """How often each task paused as DEFERRED, from the task runner's log lines."""
+    return Counter(re.findall(r"Pausing task as DEFERRED\..*?task_id=(\w+)", output))
+
+
+def trigger_outcomes(output: str) -> list[str]:
+    """The statuses the trigger reported as reached, in order."""
+    return re.findall(r"Inference experiment 'dag-wait' is (\w+) \[\S*InferenceExperimentTrigger\]", output)
+
+
+def test_the_log_parsers_count_what_they_claim() -> None:
+    """Positive control for the parsers above, on lines shaped like the task runner's and the trigger's."""
+    sample = (
+        "[info     ] Pausing task as DEFERRED.      [task] dag_id=d loc=x.py:1 run_id=r task_id=wait_running\n"
+        "[info     ] Inference experiment 'dag-wait' is Running "
+        "[airflow_provider_shadowtest.triggers.inference_experiment.InferenceExperimentTrigger] loc=y.py:2\n"
+        "[info     ] Inference experiment 'dag-wait' is Completed [airflow.task.operators.Sensor] loc=z.py:3\n"
+    )
+    assert deferrals(sample) == {"wait_running": 1}
+    assert trigger_outcomes(sample) == ["Running"]
+
+
 @pytest.mark.slow
 @pytest.mark.timeout(400)
 def test_dag_waits_for_running_then_completed_deferred(airflow_db: Path, server: EmulatorServer) -> None:
@@ -55,7 +79,9 @@ def test_dag_waits_for_running_then_completed_deferred(airflow_db: Path, server:
     )
     output = run.stdout + run.stderr
     assert run.returncode == 0, output[-5000:]
-    assert "InferenceExperimentTrigger" in output  # both sensors really deferred
+    # each sensor deferred exactly once, and the triggerer (not the worker) saw each target arrive
+    assert deferrals(output) == {"wait_running": 1, "wait_completed": 1}, output[-5000:]
+    assert trigger_outcomes(output) == ["Running", "Completed"], output[-5000:]
     sm = boto3.client("sagemaker", region_name="us-east-1", endpoint_url=server.url)
     assert sm.describe_inference_experiment(Name="dag-wait")["Status"] == "Completed"
     describes = server.stats().get("DescribeInferenceExperiment", 0)

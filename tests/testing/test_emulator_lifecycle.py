@@ -109,11 +109,12 @@ def test_stop_while_created(sm: Any, endpoint: Any, clock: Any, desired: str | N
     assert _variant_statuses(sm) == {"AllTraffic": "InService", "shadow": "Deleting"}
     clock.shift(1)
     described = sm.describe_inference_experiment(Name="exp")
-    assert described["Status"] == (desired or "Completed")
+    # DescribeInferenceExperiment: an experiment concluded early through Stop "shows as cancelled"
+    assert described["Status"] == (desired or "Cancelled")
     assert described["StatusReason"] == "not needed"
     assert _variant_statuses(sm) == {"AllTraffic": "InService", "shadow": "Deleted"}
     clock.move_to(T0 + 3 * H)
-    assert _status(sm) == (desired or "Completed")
+    assert _status(sm) == (desired or "Cancelled")
 
 
 def test_stop_while_running_promotes_the_shadow_model(sm: Any, endpoint: Any, clock: Any) -> None:
@@ -135,23 +136,30 @@ def test_stop_while_running_promotes_the_shadow_model(sm: Any, endpoint: Any, cl
         Name="exp",
         ModelVariantActions={"shadow": "Promote", "AllTraffic": "Remove"},
         DesiredModelVariants=desired,
+        DesiredState="Completed",
         Reason="shadow wins",
     )
+    # the guide: promotion updates the endpoint; DescribeEndpoint says Updating meanwhile
+    assert sm.describe_endpoint(EndpointName="ep")["EndpointStatus"] == "Updating"
+    assert _variant_statuses(sm) == {"AllTraffic": "Deleting", "shadow": "Updating"}
     clock.shift(1)
+    assert sm.describe_endpoint(EndpointName="ep")["EndpointStatus"] == "InService"
     described = sm.describe_inference_experiment(Name="exp")
     assert described["Status"] == "Completed"
+    assert described["EndpointMetadata"]["EndpointStatus"] == "InService"
     assert _variant_statuses(sm) == {"AllTraffic": "Deleted", "shadow": "InService"}
     config_name = sm.describe_endpoint(EndpointName="ep")["EndpointConfigName"]
     assert config_name != "ep-config"
     assert described["EndpointMetadata"]["EndpointConfigName"] == config_name
+    # "the shadow variant as your production variant, and your production variant has been removed"
     (variant,) = sm.describe_endpoint_config(EndpointConfigName=config_name)["ProductionVariants"]
-    assert variant["VariantName"] == "AllTraffic"
+    assert variant["VariantName"] == "shadow"
     assert variant["ModelName"] == "shadow-model"
     assert (variant["InstanceType"], variant["InitialInstanceCount"]) == ("ml.m6i.2xlarge", 3)
     (old,) = sm.describe_endpoint_config(EndpointConfigName="ep-config")["ProductionVariants"]
     assert old["ModelName"] == "prod-model"
-    endpoint_variants = sm.describe_endpoint(EndpointName="ep")["ProductionVariants"]
-    assert endpoint_variants[0]["CurrentInstanceCount"] == 3
+    (endpoint_variant,) = sm.describe_endpoint(EndpointName="ep")["ProductionVariants"]
+    assert (endpoint_variant["VariantName"], endpoint_variant["CurrentInstanceCount"]) == ("shadow", 3)
 
 
 def test_promotion_without_desired_variants_keeps_production_instances(sm: Any, endpoint: Any, clock: Any) -> None:
@@ -161,7 +169,7 @@ def test_promotion_without_desired_variants_keeps_production_instances(sm: Any, 
     sm.stop_inference_experiment(Name="exp", ModelVariantActions={"shadow": "Promote", "AllTraffic": "Remove"})
     config_name = sm.describe_endpoint(EndpointName="ep")["EndpointConfigName"]
     (variant,) = sm.describe_endpoint_config(EndpointConfigName=config_name)["ProductionVariants"]
-    assert (variant["VariantName"], variant["ModelName"]) == ("AllTraffic", "shadow-model")
+    assert (variant["VariantName"], variant["ModelName"]) == ("shadow", "shadow-model")
     assert (variant["InstanceType"], variant["InitialInstanceCount"]) == ("ml.c5.xlarge", 2)
 
 
@@ -185,7 +193,7 @@ def test_an_endpoint_with_a_retained_shadow_variant_takes_no_new_experiment(sm: 
     clock.shift(2)
     sm.stop_inference_experiment(Name="exp", ModelVariantActions={"shadow": "Retain", "AllTraffic": "Retain"})
     clock.shift(1)
-    assert _status(sm) == "Completed"
+    assert _status(sm) == "Cancelled"
     with pytest.raises(sm.exceptions.ClientError) as err:
         _create(sm, "exp2")
     assert err.value.response["Error"]["Code"] == "ValidationException"

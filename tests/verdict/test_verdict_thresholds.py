@@ -6,7 +6,7 @@ import dataclasses
 
 import pytest
 
-from airflow_provider_shadowtest.verdict import VerdictThresholds, parse_flag
+from airflow_provider_shadowtest.verdict import VerdictThresholds
 from airflow_provider_shadowtest.verdict.thresholds import latency_statistic_key
 
 
@@ -79,11 +79,6 @@ def test_bad_values_name_the_parameter(kwargs: dict[str, object], message: str) 
 def test_to_json_round_trips() -> None:
     t = VerdictThresholds(max_latency_increase_percent={"p90": 3}, min_shadow_invocations=7)
     assert VerdictThresholds(**t.to_json()) == t
-
-
-@pytest.mark.parametrize(("text", "expected"), [("true", True), ("FALSE", False), ("1", True), ("", False)])
-def test_parse_flag(text: str, expected: bool) -> None:
-    assert parse_flag("x", text) is expected
 
 
 def test_latency_statistic_key() -> None:

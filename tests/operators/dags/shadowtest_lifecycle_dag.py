@@ -14,7 +14,7 @@ from airflow_provider_shadowtest.operators.inference_experiment import (
     UpdateInferenceExperimentOperator,
 )
 
-FAST: dict[str, Any] = {"poll_interval_seconds": 0.2, "timeout_seconds": 60}
+FAST: dict[str, Any] = {"poke_interval": 0.2, "settle_timeout_seconds": 60}
 
 with DAG(
     dag_id="shadowtest_lifecycle",
@@ -74,7 +74,6 @@ with DAG(
         promote=True,
         reason="candidate approved",
         wait_for_completion=True,
-        poke_interval=0.2,
         **FAST,
     )
     create >> start >> extend >> stop

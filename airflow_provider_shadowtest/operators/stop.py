@@ -1,6 +1,7 @@
 """StopInferenceExperimentOperator: end a shadow test, promoting, retaining or removing each variant.
 
-Re-exported by :mod:`airflow_provider_shadowtest.operators.inference_experiment`.
+Also importable from :mod:`airflow_provider_shadowtest.operators.inference_experiment`, with the
+other lifecycle operators.
 """
 
 from __future__ import annotations
@@ -10,11 +11,12 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from airflow_provider_shadowtest.connection import CONNECTION_TEMPLATE_FIELDS
 from airflow_provider_shadowtest.exceptions import ExperimentStateError
 from airflow_provider_shadowtest.experiment import actions, lifecycle
-from airflow_provider_shadowtest.operators._base import (
+from airflow_provider_shadowtest.operators.base import (
     InferenceExperimentWaitingOperator,
     checked,
     described_from_event,
 )
+from airflow_provider_shadowtest.parsing import parse_bool
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -44,7 +46,7 @@ class StopInferenceExperimentOperator(InferenceExperimentWaitingOperator):
     :param wait_for_completion: wait until the experiment is Completed or Cancelled.
 
     Waiting parameters are those of
-    :class:`~airflow_provider_shadowtest.operators._base.InferenceExperimentWaitingOperator`.
+    :class:`~airflow_provider_shadowtest.operators.base.InferenceExperimentWaitingOperator`.
     Returns the experiment's summary with ``"model_variant_actions"``, ``"promoted_variant"``
     (None when nothing was promoted) and ``"stopped"`` (False when it had already ended).
     """
@@ -89,8 +91,8 @@ class StopInferenceExperimentOperator(InferenceExperimentWaitingOperator):
     def execute(self, context: Context) -> dict[str, Any]:
         name = self.experiment_name
         what = f"stop of inference experiment {name!r}"
-        promote = checked(lambda: actions.boolean(self.promote, "promote"), what=what)
-        wait = checked(lambda: actions.boolean(self.wait_for_completion, "wait_for_completion"), what=what)
+        promote = checked(lambda: parse_bool("promote", self.promote), what=what)
+        wait = checked(lambda: parse_bool("wait_for_completion", self.wait_for_completion), what=what)
         described = self.settle(name)
         self.persist_links(context, described)
         request = checked(lambda: self._request(described, promote), what=what)
@@ -122,7 +124,7 @@ class StopInferenceExperimentOperator(InferenceExperimentWaitingOperator):
     def execute_complete(self, context: Context, event: dict[str, Any] | None = None) -> dict[str, Any]:
         """Resume after the deferred wait; the actions are rebuilt from the operator's arguments."""
         described = described_from_event(event)
-        variant_actions = self._request(described, actions.boolean(self.promote, "promote"))["ModelVariantActions"]
+        variant_actions = self._request(described, parse_bool("promote", self.promote))["ModelVariantActions"]
         self.log.info("Inference experiment %r is %s", described.get("Name"), described.get("Status"))
         return actions.summarize(
             described,
@@ -139,7 +141,7 @@ class StopInferenceExperimentOperator(InferenceExperimentWaitingOperator):
             described,
             promote=promote,
             model_variant_actions=self.model_variant_actions or None,
-            desired_state=self.desired_state or None,
+            desired_state=self.desired_state or lifecycle.COMPLETED,
             reason=self.reason or None,
             desired_model_variants=self.desired_model_variants or None,
         )

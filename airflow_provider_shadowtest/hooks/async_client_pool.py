@@ -4,8 +4,8 @@ Building a session (the Airflow connection, credential resolution) and a client 
 service model, the client class) costs tens of milliseconds of CPU and hundreds of kilobytes,
 and the triggerer may wake a thousand triggers at the same scheduled time. So, per event loop:
 
-- one aiobotocore session per connection-settings key (``aws_conn_id``, ``region_name``,
-  ``verify``, ``botocore_config``, ``max_attempts``), built once through the hook, in a thread,
+- one aiobotocore session per :class:`~airflow_provider_shadowtest.connection.ConnectionSettings`,
+  built once through the hook (:meth:`InferenceExperimentHook.async_client_arguments`), in a thread,
   and rebuilt after :data:`SESSION_MAX_AGE_SECONDS` so an edited Airflow connection is picked
   up by a long-running triggerer; refreshable credentials refresh themselves in the session;
 - at most one open client per key, shared by the triggers describing at the same moment: the
@@ -21,28 +21,18 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import logging
 import time
 import weakref
 from typing import TYPE_CHECKING, Any
 
+from airflow_provider_shadowtest.connection import ConnectionSettings
+
 if TYPE_CHECKING:
-    from collections.abc import AsyncIterator, Callable, Mapping
+    from collections.abc import AsyncIterator, Callable
 
 #: Seconds a cached session serves new clients before it is rebuilt from the Airflow connection.
 SESSION_MAX_AGE_SECONDS = 900.0
-
-
-def settings_key(settings: Mapping[str, Any]) -> str:
-    """A hashable key for connection settings (plain JSON values, as triggers serialize them)."""
-    return json.dumps(dict(settings), sort_keys=True, default=repr)
-
-
-def _default_hook_factory(settings: Mapping[str, Any]) -> Any:
-    from airflow_provider_shadowtest.connection import build_hook
-
-    return build_hook(dict(settings))
 
 
 class _Entry:
@@ -65,19 +55,19 @@ class SageMakerClientPool:
     """Per-event-loop sessions and reference-counted SageMaker clients, keyed by connection settings.
 
     :param hook_factory: builds the hook from connection settings (default:
-        :func:`~airflow_provider_shadowtest.connection.build_hook`); called in a thread.
+        :meth:`ConnectionSettings.build_hook`); called in a thread.
     :param session_max_age_seconds: how long a session serves new clients before it is rebuilt.
     :param clock: monotonic clock, for tests.
     """
 
     def __init__(
         self,
-        hook_factory: Callable[[Mapping[str, Any]], Any] | None = None,
+        hook_factory: Callable[[ConnectionSettings], Any] | None = None,
         *,
         session_max_age_seconds: float = SESSION_MAX_AGE_SECONDS,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
-        self._hook_factory = hook_factory or _default_hook_factory
+        self._hook_factory = hook_factory or ConnectionSettings.build_hook
         self._session_max_age = session_max_age_seconds
         self._clock = clock
         self._entries: dict[str, _Entry] = {}
@@ -90,9 +80,9 @@ class SageMakerClientPool:
         return sum((entry.client is not None) + len(entry.closing) for entry in self._entries.values())
 
     @contextlib.asynccontextmanager
-    async def client(self, settings: Mapping[str, Any]) -> AsyncIterator[Any]:
+    async def client(self, settings: ConnectionSettings) -> AsyncIterator[Any]:
         """Lend the shared SageMaker client for ``settings``, opening it if no one holds it."""
-        entry = self._entries.get(key := settings_key(settings))
+        entry = self._entries.get(key := settings.key())
         if entry is None:
             entry = self._entries[key] = _Entry()
         if entry.client is None:
@@ -109,7 +99,7 @@ class SageMakerClientPool:
             if entry.users == 0:
                 self._close(entry)
 
-    async def _open(self, entry: _Entry, settings: Mapping[str, Any]) -> None:
+    async def _open(self, entry: _Entry, settings: ConnectionSettings) -> None:
         try:
             if entry.session is None or self._clock() - entry.session_built_at > self._session_max_age:
                 entry.session = None
@@ -124,16 +114,10 @@ class SageMakerClientPool:
         entry.client, entry.exit = client, context.__aexit__
         self.clients_opened += 1
 
-    def _build_session(self, settings: Mapping[str, Any]) -> tuple[Any, dict[str, Any]]:
-        """Build the session and the client arguments as ``AwsGenericHook.get_client_type`` does."""
-        hook = self._hook_factory(settings)
-        session = hook.get_session(region_name=hook.region_name, deferrable=True)
-        client_kwargs = {
-            "endpoint_url": hook.conn_config.get_service_endpoint_url(service_name="sagemaker"),
-            "config": hook._get_config(),
-            "verify": hook.verify,
-        }
-        return session, client_kwargs
+    def _build_session(self, settings: ConnectionSettings) -> tuple[Any, dict[str, Any]]:
+        """Build the session and the client arguments through the hook (blocking: run in a thread)."""
+        session, client_kwargs = self._hook_factory(settings).async_client_arguments()
+        return session, dict(client_kwargs)
 
     def _close(self, entry: _Entry) -> None:
         """Detach the client now (synchronously) and close it in a task that a cancellation cannot stop."""

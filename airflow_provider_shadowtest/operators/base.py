@@ -7,10 +7,8 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from airflow_provider_shadowtest._compat import BaseOperator, default_deferrable
 from airflow_provider_shadowtest.connection import CONNECTION_TEMPLATE_FIELDS, AwsConnectionMixin
-from airflow_provider_shadowtest.exceptions import (
-    InvalidExperimentRequest,
-)
-from airflow_provider_shadowtest.experiment.waiting import event_error
+from airflow_provider_shadowtest.exceptions import InvalidExperimentRequest
+from airflow_provider_shadowtest.experiment.waiting import WaitPolicy, event_error
 from airflow_provider_shadowtest.links.inference_experiment import (
     InferenceExperimentEndpointLink,
     InferenceExperimentLink,
@@ -31,13 +29,14 @@ class InferenceExperimentBaseOperator(AwsConnectionMixin, BaseOperator):
     Stopping (SageMaker answers ConflictException then), so ``create >> start >> stop`` works
     without sensors in between.
 
-    :param timeout_seconds: how long to wait for such a transitional status to pass before the
-        operation fails with :class:`~airflow_provider_shadowtest.exceptions.WaitTimeout`.
-    :param poll_interval_seconds: seconds between Describe calls during that wait.
+    :param poke_interval: seconds between Describe calls while the operator polls (this wait,
+        and the status wait of the operators that have one).
+    :param settle_timeout_seconds: how long to wait for a transitional status to pass before
+        the operation fails with :class:`~airflow_provider_shadowtest.exceptions.WaitTimeout`.
 
     The connection parameters (``aws_conn_id``, ``region_name``, ``verify``,
     ``botocore_config``, ``max_attempts``) are those of
-    :class:`~airflow_provider_shadowtest.connection.AwsConnectionMixin`.
+    :class:`~airflow_provider_shadowtest.connection.ConnectionSettings`.
     """
 
     template_fields: Sequence[str] = CONNECTION_TEMPLATE_FIELDS
@@ -45,28 +44,19 @@ class InferenceExperimentBaseOperator(AwsConnectionMixin, BaseOperator):
     operator_extra_links = (InferenceExperimentLink(), InferenceExperimentEndpointLink())
     ui_color = "#c5e8d4"
 
-    def __init__(
-        self,
-        *,
-        timeout_seconds: float = 1800,
-        poll_interval_seconds: float = 10,
-        aws_conn_id: str | None = "aws_default",
-        region_name: str | None = None,
-        verify: bool | str | None = None,
-        botocore_config: dict[str, Any] | None = None,
-        max_attempts: int = 8,
-        **kwargs: Any,
-    ) -> None:
+    def __init__(self, *, poke_interval: float = 10, settle_timeout_seconds: float = 1800, **kwargs: Any) -> None:
         super().__init__(**kwargs)
-        self._init_connection(aws_conn_id, region_name, verify, botocore_config, max_attempts)
-        self.timeout_seconds = timeout_seconds
-        self.poll_interval_seconds = poll_interval_seconds
+        self.poke_interval = poke_interval
+        self.settle_timeout_seconds = settle_timeout_seconds
 
     def settle(self, name: str) -> dict[str, Any]:
         """Describe ``name`` once it is out of any transitional status (see the class docstring)."""
-        return self.hook.wait_while_transitional(
-            name, timeout_seconds=self.timeout_seconds, poll_interval_seconds=self.poll_interval_seconds
+        from airflow_provider_shadowtest.hooks.waiter import utc_now, wait
+
+        policy = WaitPolicy.settled(
+            poke_interval=self.poke_interval, timeout_seconds=self.settle_timeout_seconds, now=utc_now()
         )
+        return wait(self.hook, name, policy)
 
     def persist_links(self, context: Context, described: Mapping[str, Any]) -> None:
         """Store what the console links need: partition, region, experiment and endpoint names."""
@@ -94,14 +84,15 @@ def checked(build: Callable[[], Any], *, what: str) -> Any:
 class InferenceExperimentWaitingOperator(InferenceExperimentBaseOperator):
     """Base of the operators that can wait for a status, synchronously or in the triggerer.
 
+    The wait sleeps until the scheduled start or end when the status cannot come earlier, then
+    Describes every ``poke_interval`` seconds.
+
     :param deferrable: wait in the triggerer instead of occupying a worker slot (default:
         ``[operators] default_deferrable``).
-    :param poke_interval: seconds between Describe calls once no scheduled time is ahead (the
-        wait sleeps until the scheduled start or end when the status cannot come earlier).
     :param max_sleep_seconds: ceiling of any single sleep: bounds how late an edited schedule or
         an external stop is noticed.
-    :param wait_timeout_seconds: give up waiting after this long; None: no limit (an experiment
-        ends by itself within 30 days).
+    :param wait_timeout_seconds: give up waiting for the status after this long; None: no limit
+        (an experiment ends by itself within 30 days).
 
     Other parameters are those of :class:`InferenceExperimentBaseOperator`.
     """
@@ -110,14 +101,12 @@ class InferenceExperimentWaitingOperator(InferenceExperimentBaseOperator):
         self,
         *,
         deferrable: bool | None = None,
-        poke_interval: float = 30,
         max_sleep_seconds: float = 3600,
         wait_timeout_seconds: float | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
         self.deferrable = default_deferrable() if deferrable is None else deferrable
-        self.poke_interval = poke_interval
         self.max_sleep_seconds = max_sleep_seconds
         self.wait_timeout_seconds = wait_timeout_seconds
 
@@ -128,34 +117,34 @@ class InferenceExperimentWaitingOperator(InferenceExperimentBaseOperator):
 
         When deferrable this defers instead, and Airflow resumes in ``execute_complete``.
         """
+        from airflow_provider_shadowtest.hooks.waiter import utc_now, wait
+
         statuses = sorted(targets)
+        timeout = self.wait_timeout_seconds
         if self.deferrable:
             from airflow_provider_shadowtest.triggers.inference_experiment import InferenceExperimentTrigger
 
-            timeout = self.wait_timeout_seconds
             self.log.info("Deferring until inference experiment %r is %s", name, " or ".join(statuses))
             trigger = InferenceExperimentTrigger(
                 experiment_name=name,
                 target_statuses=statuses,
                 poke_interval=self.poke_interval,
-                max_sleep=self.max_sleep_seconds,
-                deadline=time.time() + timeout if timeout is not None else None,
+                max_sleep_seconds=self.max_sleep_seconds,
+                deadline_epoch_seconds=time.time() + timeout if timeout is not None else None,
                 fail_when_past_target=fail_when_past_target,
-                **self.connection_settings,
+                connection=self.connection,
             )
             self.defer(trigger=trigger, method_name="execute_complete")
-        from airflow_provider_shadowtest.hooks.waiter import wait_for_status
-
         self.log.info("Waiting until inference experiment %r is %s", name, " or ".join(statuses))
-        return wait_for_status(
-            self.hook,
-            name,
+        policy = WaitPolicy.for_targets(
             statuses,
+            timeout_seconds=timeout,
+            now=utc_now(),
             poke_interval=self.poke_interval,
-            max_sleep=self.max_sleep_seconds,
-            timeout_seconds=self.wait_timeout_seconds,
+            max_sleep_seconds=self.max_sleep_seconds,
             fail_when_past_target=fail_when_past_target,
         )
+        return wait(self.hook, name, policy)
 
 
 def described_from_event(event: Mapping[str, Any] | None) -> dict[str, Any]:

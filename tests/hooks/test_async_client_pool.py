@@ -5,32 +5,27 @@ from __future__ import annotations
 import asyncio
 import json
 import time
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from airflow_provider_shadowtest.triggers._client_pool import (
+from airflow_provider_shadowtest.connection import ConnectionSettings
+from airflow_provider_shadowtest.hooks.async_client_pool import (
     SageMakerClientPool,
     client_pool,
     set_client_pool,
-    settings_key,
 )
 from airflow_provider_shadowtest.triggers.inference_experiment import InferenceExperimentTrigger
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Mapping
+    from collections.abc import Callable
 
     from airflow_provider_shadowtest.testing import EmulatorServer
 
 pytestmark = pytest.mark.timeout(60)
 
-SETTINGS: dict[str, Any] = {
-    "aws_conn_id": "aws_default",
-    "region_name": None,
-    "verify": None,
-    "botocore_config": None,
-    "max_attempts": 8,
-}
+SETTINGS = ConnectionSettings()
 
 
 # -- an instrumented stand-in for the hook, its session and its clients --------------------------
@@ -44,14 +39,14 @@ class Factory:
     """Counts hooks, sessions and clients; can fail or stall client creation."""
 
     def __init__(self) -> None:
-        self.hooks: list[Mapping[str, Any]] = []
+        self.hooks: list[ConnectionSettings] = []
         self.sessions: list[FakeSession] = []
         self.opened: list[FakeClient] = []
         self.closed: list[FakeClient] = []
         self.fail_client_creations = 0
         self.fail_session_builds = 0
 
-    def hook(self, settings: Mapping[str, Any]) -> FakeHook:
+    def hook(self, settings: ConnectionSettings) -> FakeHook:
         self.hooks.append(settings)
         return FakeHook(self, settings)
 
@@ -60,26 +55,17 @@ class Factory:
 
 
 class FakeHook:
-    def __init__(self, factory: Factory, settings: Mapping[str, Any]) -> None:
+    def __init__(self, factory: Factory, settings: ConnectionSettings) -> None:
         self.factory = factory
-        self.region_name = settings.get("region_name") or "us-east-1"
-        self.verify = settings.get("verify")
-        self.conn_config = self
+        self.region_name = settings.region_name or "us-east-1"
 
-    def get_service_endpoint_url(self, service_name: str) -> str:
-        return f"https://{service_name}.example"
-
-    def _get_config(self) -> str:
-        return "config"
-
-    def get_session(self, region_name: str | None, deferrable: bool) -> FakeSession:
-        assert deferrable
+    def async_client_arguments(self) -> tuple[FakeSession, dict[str, Any]]:
         if self.factory.fail_session_builds:
             self.factory.fail_session_builds -= 1
             raise RuntimeError("no such connection")
-        session = FakeSession(self.factory, region_name)
+        session = FakeSession(self.factory, self.region_name)
         self.factory.sessions.append(session)
-        return session
+        return session, {"endpoint_url": "https://sagemaker.example", "config": "config", "verify": None}
 
 
 class FakeSession:
@@ -128,7 +114,7 @@ def pool(factory: Factory) -> SageMakerClientPool:
 USERS_INSIDE = [0]
 
 
-async def use(pool: SageMakerClientPool, settings: Mapping[str, Any], inside: asyncio.Event | None = None) -> Any:
+async def use(pool: SageMakerClientPool, settings: ConnectionSettings, inside: asyncio.Event | None = None) -> Any:
     async with pool.client(settings) as client:
         USERS_INSIDE[0] += 1
         try:
@@ -185,17 +171,17 @@ async def test_no_client_stays_open_between_uses_and_the_session_is_reused(
 
 
 async def test_one_session_per_settings_key(pool: SageMakerClientPool, factory: Factory) -> None:
-    reordered = dict(reversed(list(SETTINGS.items())))
-    assert settings_key(reordered) == settings_key(SETTINGS)
+    config = ConnectionSettings(botocore_config={"read_timeout": 5, "connect_timeout": 2})
+    reordered = ConnectionSettings(botocore_config={"connect_timeout": 2, "read_timeout": 5})
+    assert config.key() == reordered.key()
     others = [
-        {**SETTINGS, "aws_conn_id": "other"},
-        {**SETTINGS, "region_name": "eu-west-1"},
-        {**SETTINGS, "verify": False},
-        {**SETTINGS, "botocore_config": {"read_timeout": 5}},
-        {**SETTINGS, "max_attempts": 2},
+        replace(SETTINGS, aws_conn_id="other"),
+        replace(SETTINGS, region_name="eu-west-1"),
+        replace(SETTINGS, verify=False),
+        replace(SETTINGS, max_attempts=2),
     ]
     release = asyncio.Event()
-    tasks = [asyncio.create_task(use(pool, s, release)) for s in [SETTINGS, reordered, *others, *others]]
+    tasks = [asyncio.create_task(use(pool, s, release)) for s in [config, reordered, *others, *others]]
     await all_inside(len(tasks))
     release.set()
     clients = await asyncio.gather(*tasks)
@@ -204,7 +190,7 @@ async def test_one_session_per_settings_key(pool: SageMakerClientPool, factory: 
     assert clients[2 : 2 + len(others)] == clients[2 + len(others) :]
     assert len({id(c) for c in clients}) == 1 + len(others)
     assert len(factory.sessions) == pool.sessions_built == 1 + len(others)
-    assert factory.hooks == [SETTINGS, *others]  # each built from its own settings
+    assert factory.hooks == [config, *others]  # each built from its own settings
     assert factory.sessions[2].region_name == "eu-west-1"
     assert factory.open_now() == 0
 
@@ -308,10 +294,8 @@ async def test_concurrent_triggers_share_the_session_and_close_their_clients(
 
 
 async def test_the_pooled_client_is_configured_like_the_hooks_client(emulator: EmulatorServer) -> None:
-    from airflow_provider_shadowtest.connection import build_hook
-
-    settings = {**SETTINGS, "botocore_config": {"read_timeout": 7}, "max_attempts": 3}
-    hook = build_hook(settings)
+    settings = ConnectionSettings(botocore_config={"read_timeout": 7}, max_attempts=3)
+    hook = settings.build_hook()
     async with await hook.get_async_conn() as expected:  # type: ignore[no-untyped-call]
         want = expected.meta
     pool = SageMakerClientPool()
@@ -349,7 +333,7 @@ async def test_refreshed_credentials_keep_working(emulator: EmulatorServer, monk
 
     monkeypatch.setattr(BaseSessionFactory, "_refresh_credentials", counting)
     pool = SageMakerClientPool()
-    settings = {**SETTINGS, "aws_conn_id": "aws_role"}
+    settings = ConnectionSettings(aws_conn_id="aws_role")
     for _ in range(2):
         async with pool.client(settings) as client:
             response = await client.list_inference_experiments()
