@@ -4,6 +4,9 @@ The training step is simulated: it registers a new SageMaker Model that reuses t
 model's container with a new artifact. On the offline emulator, its ``simulated_quality`` form
 field sets the new model's traffic profile (through ``shadowtest:*`` model tags), so the pipeline
 can be watched promoting a better model or rejecting a worse one.
+
+Requires Airflow 3.1 or later: the optional human approval step is the standard provider's
+``ApprovalOperator`` (human-in-the-loop, Airflow 3.1+). ``example_shadow_test_minimal`` runs on 2.11+.
 """
 
 from __future__ import annotations

@@ -2,6 +2,9 @@
 
 Not a DAG file itself. The example DAGs import it from the DAGs folder (Airflow puts that folder
 on ``sys.path``). Everything here is cheap to import: no boto3 at module level.
+
+Requires Airflow 3.1 or later: the optional human approval step is the standard provider's
+``ApprovalOperator`` (human-in-the-loop, Airflow 3.1+). ``example_shadow_test_minimal`` runs on 2.11+.
 """
 
 from __future__ import annotations

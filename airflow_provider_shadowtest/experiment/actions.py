@@ -11,7 +11,6 @@ import re
 from typing import TYPE_CHECKING, Any, Final
 
 from airflow_provider_shadowtest.experiment import lifecycle
-from airflow_provider_shadowtest.experiment.request import coerce_member
 from airflow_provider_shadowtest.jsonsafe import json_safe, to_utc_iso
 from airflow_provider_shadowtest.parsing import parse_literal, parse_time
 
@@ -46,6 +45,10 @@ def structured(field: str, value: Any, *, member: str | None = None) -> Any:
 
     :raises ValueError: naming ``field`` when a string holds neither.
     """
+    # The request model (and its validation) loads when a task runs, not when a DAG file imports
+    # the operators, which import this module.
+    from airflow_provider_shadowtest.experiment.request import coerce_member
+
     try:
         if member is not None:
             return coerce_member("UpdateInferenceExperiment", member, value)

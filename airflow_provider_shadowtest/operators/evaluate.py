@@ -5,25 +5,18 @@ from __future__ import annotations
 import datetime as dt
 from typing import TYPE_CHECKING, Any
 
-from airflow.sdk import BaseOperator, BranchMixIn
-from airflow.sdk.exceptions import AirflowFailException
-
+from airflow_provider_shadowtest._compat import AirflowFailException, BaseOperator, BranchMixIn
 from airflow_provider_shadowtest.connection import CONNECTION_TEMPLATE_FIELDS, AwsConnectionMixin
 from airflow_provider_shadowtest.exceptions import InvalidExperimentRequest, ShadowTestError
 from airflow_provider_shadowtest.parsing import parse_bool
-from airflow_provider_shadowtest.verdict import (
-    Decision,
-    VariantMetrics,
-    Verdict,
-    VerdictThresholds,
-    evaluate,
-    resolve_window,
-)
 
 if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
 
-    from airflow.sdk import Context
+    from airflow_provider_shadowtest._compat import Context
+
+    # The verdict core is imported where it is used (execute time), not when a DAG file is parsed.
+    from airflow_provider_shadowtest.verdict import Verdict, VerdictThresholds
 
 #: The CloudWatch percentiles always fetched, so the report shows them even when unchecked.
 _REPORTED_PERCENTILES = ("p50", "p90", "p99")
@@ -33,6 +26,8 @@ class VerdictFailed(ShadowTestError, AirflowFailException):
     """The verdict is one the task was told to fail on; ``.verdict`` holds it. Not retried."""
 
     def __init__(self, verdict: Verdict) -> None:
+        from airflow_provider_shadowtest.verdict import Decision
+
         self.verdict = verdict
         failed = [c for c in verdict.checks if c.passed is False and not c.is_data_check]
         what = "failed checks" if verdict.decision is Decision.REJECT and failed else "reasons"
@@ -157,6 +152,8 @@ class EvaluateInferenceExperimentOperator(AwsConnectionMixin, BaseOperator, Bran
 
     def choose_branches(self, verdict: Verdict | Mapping[str, Any]) -> list[str]:
         """Return the task ids to follow for ``verdict`` (a :class:`Verdict` or its JSON)."""
+        from airflow_provider_shadowtest.verdict import Decision, Verdict
+
         decision = verdict.decision.value if isinstance(verdict, Verdict) else str(verdict["decision"])
         by_decision = {
             Decision.PROMOTE.value: self.promote_task_ids,
@@ -167,6 +164,8 @@ class EvaluateInferenceExperimentOperator(AwsConnectionMixin, BaseOperator, Bran
 
     def should_fail(self, verdict: Verdict) -> bool:
         """Whether ``verdict`` fails the task (see ``fail_on_reject`` / ``fail_on_inconclusive``)."""
+        from airflow_provider_shadowtest.verdict import Decision
+
         setting = {Decision.REJECT: self.fail_on_reject, Decision.INCONCLUSIVE: self.fail_on_inconclusive}
         if verdict.decision not in setting:
             return False
@@ -178,6 +177,8 @@ class EvaluateInferenceExperimentOperator(AwsConnectionMixin, BaseOperator, Bran
 
     def thresholds(self) -> VerdictThresholds:
         """The thresholds from the (rendered) parameters, defaults where None."""
+        from airflow_provider_shadowtest.verdict import VerdictThresholds
+
         return VerdictThresholds.from_values(
             max_latency_increase_percent=self.max_latency_increase_percent,
             max_error_rate_increase_percentage_points=self.max_error_rate_increase_percentage_points,
@@ -214,6 +215,8 @@ class EvaluateInferenceExperimentOperator(AwsConnectionMixin, BaseOperator, Bran
 
     def evaluate(self) -> Verdict:
         """Fetch both variants' metrics over the window and judge them (no branching, no failing)."""
+        from airflow_provider_shadowtest.verdict import VariantMetrics, evaluate, resolve_window
+
         thresholds = self.thresholds()
         endpoint, production, shadow, schedule = self._subject()
         start, end = resolve_window(schedule, self.start_time, self.end_time, dt.datetime.now(dt.timezone.utc))

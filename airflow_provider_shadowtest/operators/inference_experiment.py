@@ -17,7 +17,7 @@ from airflow_provider_shadowtest.exceptions import (
     ExperimentStateError,
     InvalidExperimentRequest,
 )
-from airflow_provider_shadowtest.experiment import actions, build_create_request, idempotent, lifecycle
+from airflow_provider_shadowtest.experiment import actions, idempotent, lifecycle
 from airflow_provider_shadowtest.operators.base import (
     InferenceExperimentBaseOperator,
     InferenceExperimentWaitingOperator,
@@ -29,7 +29,7 @@ from airflow_provider_shadowtest.operators.stop import StopInferenceExperimentOp
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
-    from airflow.sdk import Context
+    from airflow_provider_shadowtest._compat import Context
 
 __all__ = [
     "CreateInferenceExperimentOperator",
@@ -143,6 +143,8 @@ class CreateInferenceExperimentOperator(InferenceExperimentWaitingOperator):
         if wait_for is not None and str(wait_for).lower() not in ("running", "completed"):
             problems.append(("wait_for", f"expected None, 'running' or 'completed', got {wait_for!r}"))
         try:
+            from airflow_provider_shadowtest.experiment import build_create_request  # request model: at run time
+
             request = build_create_request(**{f: getattr(self, f) for f in self.REQUEST_FIELDS})
         except InvalidExperimentRequest as err:
             raise InvalidExperimentRequest([*problems, *err.errors]) from None

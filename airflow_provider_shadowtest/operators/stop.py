@@ -21,7 +21,7 @@ from airflow_provider_shadowtest.parsing import parse_bool
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
-    from airflow.sdk import Context
+    from airflow_provider_shadowtest._compat import Context
 
 
 class StopInferenceExperimentOperator(InferenceExperimentWaitingOperator):
