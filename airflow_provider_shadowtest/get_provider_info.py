@@ -54,6 +54,7 @@ def get_provider_info() -> dict[str, Any]:
         "extra-links": [
             f"{_PKG}.links.inference_experiment.InferenceExperimentLink",
             f"{_PKG}.links.inference_experiment.InferenceExperimentEndpointLink",
+            f"{_PKG}.links.inference_experiment.InferenceExperimentMetricsLink",
             f"{_PKG}.links.report.ShadowTestReportLink",
         ],
         # Read by Airflow only with [core] lazy_discover_providers = False; the airflow.plugins

@@ -56,8 +56,13 @@ with DAG(
         "simulated_quality": Param(
             "better",
             enum=["better", "worse"],
+            values_display={"better": "Better than production", "worse": "Worse than production"},
             title="Simulated training outcome",
-            description="Emulator only: how the retrained model behaves under mirrored traffic.",
+            description_md=(
+                "Emulator only (real SageMaker ignores it): how the retrained model behaves under mirrored "
+                "traffic. `better` (default): faster and error-free, so the verdict is PROMOTE; `worse`: "
+                "twice as slow with 5 % errors, so the verdict is REJECT and production stays."
+            ),
             section="Training",
         ),
     },

@@ -4,7 +4,7 @@ Requires Airflow 2.11 or later (it runs unchanged on 2.11, 3.0 and every later 3
 runs it on each). The wait for Running defers to the triggerer, so it costs a handful of API
 calls however long the start takes. The verdict fails the ``evaluate`` task on REJECT or
 INCONCLUSIVE, so ``promote`` only runs on PROMOTE; otherwise the experiment ends by itself at the
-end of ``duration`` and production keeps serving.
+end of ``duration`` (default two hours) and production keeps serving.
 """
 
 from __future__ import annotations
@@ -22,19 +22,98 @@ from airflow_provider_shadowtest.operators.inference_experiment import (
 )
 from airflow_provider_shadowtest.sensors.inference_experiment import InferenceExperimentSensor
 
+#: SageMaker's rule for endpoint and model names (service model: EndpointName, ModelName).
+_NAME = r"^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$"
+_NAME_RULE = "1 to 63 characters: letters, digits and hyphens, starting and ending with a letter or digit."
+#: An ISO-8601 duration in days, hours, minutes and seconds (``PT90M``, ``P1DT12H``).
+_DURATION = r"^P(?=\d|T\d)(\d+D)?(T(?=\d)(\d+H)?(\d+M)?(\d+S)?)?$"
+
 with DAG(
     dag_id="example_shadow_test_minimal",
     schedule=None,
     start_date=pendulum.datetime(2026, 1, 1, tz="UTC"),
     catchup=False,
     params={
-        "endpoint_name": Param("churn-endpoint", type="string", title="Endpoint"),
-        "production_model": Param("churn-model-v1", type="string", title="Production model"),
-        "candidate_model": Param("churn-model-v2", type="string", title="Candidate model"),
-        "role_arn": Param("arn:aws:iam::123456789012:role/ShadowTestRole", type="string", title="Role ARN"),
-        "sampling_percent": Param(50, type="integer", minimum=0, maximum=100, title="Sampling (%)"),
-        "observation_seconds": Param(3600, type="integer", minimum=10, title="Observation (s)"),
-        "duration": Param("P1D", type="string", title="Duration (ISO-8601, e.g. PT1H, P7D)"),
+        "endpoint_name": Param(
+            "churn-endpoint",
+            type="string",
+            pattern=_NAME,
+            minLength=1,
+            maxLength=63,
+            title="Endpoint",
+            description_md=(
+                f"The existing SageMaker endpoint whose `AllTraffic` variant is shadowed. {_NAME_RULE} "
+                "Example: `churn-endpoint`."
+            ),
+        ),
+        "production_model": Param(
+            "churn-model-v1",
+            type="string",
+            pattern=_NAME,
+            minLength=1,
+            maxLength=63,
+            title="Production model",
+            description_md=f"The SageMaker model the endpoint serves today. {_NAME_RULE} Example: `churn-model-v1`.",
+        ),
+        "candidate_model": Param(
+            "churn-model-v2",
+            type="string",
+            pattern=_NAME,
+            minLength=1,
+            maxLength=63,
+            title="Candidate model",
+            description_md=(
+                f"The SageMaker model to shadow-test (it must already exist). {_NAME_RULE} Example: `churn-model-v2`."
+            ),
+        ),
+        "role_arn": Param(
+            "arn:aws:iam::123456789012:role/ShadowTestRole",
+            type="string",
+            pattern=r"^arn:aws[a-z\-]*:iam::\d{12}:role/?[a-zA-Z_0-9+=,.@\-_/]+$",
+            minLength=20,
+            maxLength=2048,
+            title="Role ARN",
+            description_md=(
+                "IAM role SageMaker assumes to deploy the shadow variant: "
+                "`arn:aws:iam::<12-digit account>:role/<name>`, 20 to 2,048 characters, e.g. "
+                "`arn:aws:iam::123456789012:role/ShadowTestRole` (the default: a placeholder account to replace "
+                "on real AWS)."
+            ),
+        ),
+        "sampling_percent": Param(
+            50,
+            type="integer",
+            minimum=0,
+            maximum=100,
+            title="Sampling (%)",
+            description_md=(
+                "Share of production requests mirrored to the candidate: a whole number from **0 to 100** "
+                "(percent; a value outside is set to the nearest bound). Default 50."
+            ),
+        ),
+        "observation_seconds": Param(
+            900,
+            type="integer",
+            minimum=10,
+            maximum=86400,
+            title="Observation (s)",
+            description_md=(
+                "Seconds of mirrored traffic before the verdict: **10 to 86,400** (1 day). Default 900 = 15 minutes, "
+                "so a default run takes about 20 minutes. Keep it shorter than the duration."
+            ),
+        ),
+        "duration": Param(
+            "PT2H",
+            type="string",
+            pattern=_DURATION,
+            title="Duration (ISO-8601)",
+            examples=["PT1H", "PT2H", "P1D", "P7D"],
+            description_md=(
+                "How long the experiment may run before it ends by itself, as an ISO-8601 duration: `PT30M`, "
+                "`PT2H`, `P1D`, `P7D` (at most 30 days, `P30D`). Default `PT2H`: if the verdict is not PROMOTE, "
+                "the shadow variant is removed two hours after the start and production keeps serving."
+            ),
+        ),
     },
     tags=["sagemaker", "shadow-test", "example"],
     doc_md=__doc__,

@@ -29,53 +29,89 @@ PROMOTIONS = AssetAlias("sagemaker-endpoint-promotions")
 #: checks at parse time cannot be templated, so this comes from the environment (the demo sets 2 s).
 POKE_INTERVAL_SECONDS = float(os.environ.get("SHADOWTEST_EXAMPLE_POKE_SECONDS", "60"))
 
+#: SageMaker's rule for endpoint, model and variant names (service model: EndpointName, ModelName).
 _NAME = r"^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$"
+_NAME_RULE = (
+    "1 to 63 characters: letters, digits and hyphens (`-`), starting and ending with a letter or digit "
+    "(no spaces, dots or underscores)."
+)
+#: The service model's RoleArn pattern (CreateInferenceExperiment), anchored.
+_ROLE_ARN = r"^arn:aws[a-z\-]*:iam::\d{12}:role/?[a-zA-Z_0-9+=,.@\-_/]+$"
+
+#: Defaults of the Timing fields, and what a run with them costs in wall-clock time.
+OBSERVATION_SECONDS = 900
+DECISION_WINDOW_SECONDS = 3600
+_DEFAULT_RUN = (
+    "With the defaults a run takes about 25 minutes: a few minutes while SageMaker deploys the shadow "
+    "variant, 15 minutes (900 s) of observation, then the verdict and the promotion or clean-up in about "
+    "a minute. The experiment is scheduled for observation + decision window (900 + 3,600 s = 75 minutes) "
+    "and ends by itself then if nobody decides."
+)
+
+
+def _name_param(default: str, title: str, what: str, example: str) -> Param:
+    return Param(
+        default,
+        type="string",
+        pattern=_NAME,
+        minLength=1,
+        maxLength=63,
+        title=title,
+        description_md=f"{what} {_NAME_RULE} Example: `{example}`.",
+    )
 
 
 def shadow_test_params(*, include_candidate: bool = True) -> dict[str, Param]:
-    """The trigger form: endpoint, models, infrastructure, sampling, timing and verdict thresholds."""
+    """The trigger form: endpoint, models, timing first (the form opens that section), then infrastructure and verdict.
+
+    Airflow 3.3's trigger form expands only its default section ("Run Parameters", the Params
+    without a ``section``) and collapses every named one, so what a first run needs is unsectioned.
+    Every description states the accepted range with units, or the allowed characters, and what
+    the default means: the form can only show a JSON-schema error on submit (there is no custom
+    validation message), and a number field silently clamps to its bounds on blur.
+    """
     params: dict[str, Param] = {
-        "endpoint_name": Param(
+        "endpoint_name": _name_param(
             "churn-endpoint",
-            type="string",
-            pattern=_NAME,
-            title="Endpoint",
-            description="The SageMaker endpoint whose production variant the candidate shadows.",
-            section="Endpoint",
+            "Endpoint",
+            "The existing SageMaker endpoint (InService) whose production variant the candidate shadows.",
+            "churn-endpoint",
         ),
-        "production_variant": Param(
-            "AllTraffic",
-            type="string",
-            pattern=_NAME,
-            title="Production variant",
-            description="The endpoint's production variant (its current model keeps serving users).",
-            section="Endpoint",
-        ),
-        "production_model": Param(
+    }
+    if include_candidate:
+        params["candidate_model"] = _name_param(
+            "churn-model-v2",
+            "Candidate model",
+            "The SageMaker model to shadow-test (it must already exist: `aws sagemaker create-model`).",
+            "churn-model-v2",
+        )
+    params |= {
+        "production_model": _name_param(
             "churn-model-v1",
-            type="string",
-            pattern=_NAME,
-            title="Production model",
-            description="The SageMaker model the production variant serves today.",
-            section="Endpoint",
+            "Production model",
+            "The SageMaker model the production variant serves today; it keeps answering users during the test.",
+            "churn-model-v1",
+        ),
+        "production_variant": _name_param(
+            "AllTraffic",
+            "Production variant",
+            "The endpoint's production variant (SageMaker's default name is `AllTraffic`).",
+            "AllTraffic",
         ),
         "role_arn": Param(
             "arn:aws:iam::123456789012:role/ShadowTestRole",
             type="string",
+            pattern=_ROLE_ARN,
+            minLength=20,
+            maxLength=2048,
             title="Execution role ARN",
-            description="IAM role SageMaker assumes to deploy the shadow variant.",
-            section="Endpoint",
-        ),
-        "instance_type": Param(
-            "ml.m5.xlarge",
-            type="string",
-            pattern=r"^ml\.[a-z0-9-]+\.[a-z0-9]+$",
-            title="Instance type",
-            description="For both variants. AWS recommends the production variant's type and count.",
-            section="Infrastructure",
-        ),
-        "instance_count": Param(
-            1, type="integer", minimum=1, maximum=100, title="Instance count", section="Infrastructure"
+            description_md=(
+                "IAM role SageMaker assumes to deploy the shadow variant. Format: "
+                "`arn:aws:iam::<12-digit account id>:role/<name>` (20 to 2,048 characters; the role name "
+                "may contain letters, digits and `+=,.@-_/`). Example: "
+                "`arn:aws:iam::123456789012:role/ShadowTestRole`. The default is a placeholder account: "
+                "replace it on real AWS (the offline emulator accepts it)."
+            ),
         ),
         "sampling_percent": Param(
             50,
@@ -83,69 +119,112 @@ def shadow_test_params(*, include_candidate: bool = True) -> dict[str, Param]:
             minimum=1,
             maximum=100,
             title="Sampling (%)",
-            description="Share of production requests mirrored to the candidate.",
-            section="Infrastructure",
+            description_md=(
+                "Share of production requests mirrored to the candidate: a whole number from **1 to 100** "
+                "(percent; a value outside is set to the nearest bound when the field loses focus). "
+                "Default 50: every second request is also sent to the candidate; users only ever see "
+                "production's answers."
+            ),
         ),
         "observation_seconds": Param(
-            3600,
+            OBSERVATION_SECONDS,
             type="integer",
             minimum=10,
             maximum=29 * 86400,
             title="Observation window (s)",
-            description="How long the candidate receives mirrored traffic before it is judged.",
-            section="Timing",
+            description_md=(
+                "How long the candidate receives mirrored traffic before it is judged, in seconds: "
+                "**10 to 2,505,600** (29 days). Examples: 900 = 15 minutes, 3600 = 1 hour, 86400 = 1 day. "
+                + _DEFAULT_RUN
+            ),
         ),
         "decision_window_seconds": Param(
-            86400,
+            DECISION_WINDOW_SECONDS,
             type="integer",
             minimum=60,
             maximum=86400,
             title="Decision window (s)",
-            description="Time left after the observation for the verdict and an approval. If nobody decides, "
-            "the experiment ends by itself and the endpoint returns to production only.",
-            section="Timing",
-        ),
-        "max_latency_increase_percent": Param(
-            10.0,
-            type="number",
-            minimum=0,
-            title="Max latency increase (%)",
-            description="Largest acceptable rise of mean, p50, p90 and p99 model latency over production.",
-            section="Verdict",
-        ),
-        "max_error_rate_increase_percentage_points": Param(
-            0.5,
-            type="number",
-            minimum=0,
-            title="Max error-rate increase (points)",
-            description="Largest acceptable rise of 4XX, 5XX and model error rates, in percentage points.",
-            section="Verdict",
-        ),
-        "min_shadow_invocations": Param(
-            100,
-            type="integer",
-            minimum=1,
-            title="Min shadow invocations",
-            description="Below this the verdict is INCONCLUSIVE and production stays.",
-            section="Verdict",
+            description_md=(
+                "Time left after the observation for the verdict and an approval, in seconds: **60 to 86,400** "
+                "(1 minute to 1 day). Default 3600 = 1 hour. Without approval the run stops the experiment "
+                "right after the verdict, so this only bounds how long the experiment can outlive a stuck "
+                "or unanswered run: it then ends by itself and the endpoint serves production only."
+            ),
         ),
         "require_approval": Param(
             False,
             type="boolean",
             title="Require human approval",
-            description="Show the verdict report to a person before a PROMOTE takes effect.",
-            section="Verdict",
+            description_md=(
+                "On: a PROMOTE verdict waits for a person to approve the report (Required actions) before "
+                "the candidate replaces production; approve within the decision window. "
+                "Off (default): PROMOTE takes effect at once; REJECT and INCONCLUSIVE keep production either way."
+            ),
+        ),
+        "instance_type": Param(
+            "ml.m5.xlarge",
+            type="string",
+            pattern=r"^ml\.[a-z0-9-]+\.[a-z0-9]+$",
+            examples=["ml.m5.large", "ml.m5.xlarge", "ml.c5.xlarge", "ml.g5.xlarge", "ml.inf2.xlarge"],
+            title="Instance type",
+            description_md=(
+                "SageMaker hosting instance type for both variants, written `ml.<family>.<size>` in lower case "
+                "(for example `ml.m5.xlarge`, `ml.c5.2xlarge`, `ml.g5.xlarge`). AWS recommends the production "
+                "variant's type and count, so the two are compared on equal hardware. Default `ml.m5.xlarge`."
+            ),
+            section="Infrastructure",
+        ),
+        "instance_count": Param(
+            1,
+            type="integer",
+            minimum=1,
+            maximum=100,
+            title="Instance count",
+            description_md=(
+                "Instances per variant: a whole number from **1 to 100**. Default 1: one instance for "
+                "production and one for the candidate (you pay for the candidate's while the test runs)."
+            ),
+            section="Infrastructure",
+        ),
+        "max_latency_increase_percent": Param(
+            10.0,
+            type="number",
+            minimum=0,
+            maximum=1000,
+            title="Max latency increase (%)",
+            description_md=(
+                "Largest acceptable rise of the candidate's mean, p50, p90 and p99 model latency over "
+                "production, in percent: **0 to 1000**. Default 10: 10 % slower still passes; 0 tolerates "
+                "no slowdown at all."
+            ),
+            section="Verdict thresholds",
+        ),
+        "max_error_rate_increase_percentage_points": Param(
+            0.5,
+            type="number",
+            minimum=0,
+            maximum=100,
+            title="Max error-rate increase (points)",
+            description_md=(
+                "Largest acceptable rise of the 4XX, 5XX and model error rates, in percentage points: "
+                "**0 to 100**. Default 0.5: production at 1.0 % errors allows the candidate up to 1.5 %."
+            ),
+            section="Verdict thresholds",
+        ),
+        "min_shadow_invocations": Param(
+            100,
+            type="integer",
+            minimum=1,
+            maximum=100_000_000,
+            title="Min shadow invocations",
+            description_md=(
+                "Fewest requests the candidate must have answered for a decision: **1 to 100,000,000**. "
+                "Default 100. Below it the verdict is INCONCLUSIVE and production stays; raise the "
+                "observation window or the sampling when the endpoint has little traffic."
+            ),
+            section="Verdict thresholds",
         ),
     }
-    if include_candidate:
-        params["candidate_model"] = Param(
-            "churn-model-v2",
-            type="string",
-            pattern=_NAME,
-            title="Candidate model",
-            description="The retrained SageMaker model to shadow-test.",
-            section="Endpoint",
-        )
     return params
 
 

@@ -3,7 +3,9 @@
 The report may live anywhere Airflow's object storage reaches (``s3://`` is not browsable), so
 the link points at the page's report route of the api-server, which reads the location from the
 verdict and serves the file behind Airflow's login. The operator stores the location under
-:data:`XCOM_KEY` (:func:`persist_report_location`); without it the link is empty.
+:data:`XCOM_KEY` (:func:`persist_report_location`). Without a stored report the route renders
+the report from the verdict itself, so on Airflow 3 the link is there whenever the task returned
+a verdict; otherwise it is empty.
 """
 
 from __future__ import annotations
@@ -11,11 +13,10 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any, Final
 from urllib.parse import quote
 
-from airflow.sdk import BaseOperatorLink
+from airflow_provider_shadowtest._compat import BaseOperatorLink, airflow_version, xcom_value
 
 if TYPE_CHECKING:
-    from airflow.sdk import BaseOperator, Context
-    from airflow.sdk.types import TaskInstanceKey
+    from airflow_provider_shadowtest._compat import BaseOperator, Context, TaskInstanceKey
 
 #: XCom key under which the evaluate operator stores ``{"location": <report URI>}``.
 XCOM_KEY: Final = "shadowtest_report"
@@ -49,9 +50,15 @@ class ShadowTestReportLink(BaseOperatorLink):
     name = "Shadow test report"
 
     def get_link(self, operator: BaseOperator, *, ti_key: TaskInstanceKey) -> str:
-        from airflow.sdk.execution_time.xcom import XCom
-
-        stored: Any = XCom.get_value(key=XCOM_KEY, ti_key=ti_key)
-        if not isinstance(stored, dict) or not stored.get("location"):
+        stored: Any = xcom_value(key=XCOM_KEY, ti_key=ti_key)
+        if not (isinstance(stored, dict) and stored.get("location")) and not _has_verdict(ti_key):
             return ""
         return _base_url() + report_page_path(ti_key.dag_id, ti_key.run_id, ti_key.task_id, ti_key.map_index)
+
+
+def _has_verdict(ti_key: TaskInstanceKey) -> bool:
+    """Whether the task returned a verdict: the page renders its report from it (Airflow 3 only)."""
+    if airflow_version() < (3, 0):
+        return False
+    verdict: Any = xcom_value(key="return_value", ti_key=ti_key)
+    return isinstance(verdict, dict) and bool(verdict.get("decision"))

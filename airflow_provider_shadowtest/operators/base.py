@@ -10,9 +10,8 @@ from airflow_provider_shadowtest.connection import CONNECTION_TEMPLATE_FIELDS, A
 from airflow_provider_shadowtest.exceptions import InvalidExperimentRequest
 from airflow_provider_shadowtest.experiment.waiting import WaitPolicy, event_error
 from airflow_provider_shadowtest.links.inference_experiment import (
-    InferenceExperimentEndpointLink,
-    InferenceExperimentLink,
-    link_info,
+    CONSOLE_LINKS,
+    described_link_info,
     persist_link_info,
 )
 
@@ -41,7 +40,7 @@ class InferenceExperimentBaseOperator(AwsConnectionMixin, BaseOperator):
 
     template_fields: Sequence[str] = CONNECTION_TEMPLATE_FIELDS
     template_fields_renderers: ClassVar[dict[str, str]] = {"botocore_config": "json"}
-    operator_extra_links = (InferenceExperimentLink(), InferenceExperimentEndpointLink())
+    operator_extra_links = CONSOLE_LINKS
     ui_color = "#c5e8d4"
 
     def __init__(self, *, poke_interval: float = 10, settle_timeout_seconds: float = 1800, **kwargs: Any) -> None:
@@ -59,14 +58,8 @@ class InferenceExperimentBaseOperator(AwsConnectionMixin, BaseOperator):
         return wait(self.hook, name, policy)
 
     def persist_links(self, context: Context, described: Mapping[str, Any]) -> None:
-        """Store what the console links need: partition, region, experiment and endpoint names."""
-        endpoint = (described.get("EndpointMetadata") or {}).get("EndpointName")
-        info = link_info(
-            partition=self.hook.conn_partition,
-            region_name=self.hook.conn_region_name,
-            experiment_name=str(described.get("Name")),
-            endpoint_name=endpoint,
-        )
+        """Store what the console links need: partition, region, names, variants and schedule."""
+        info = described_link_info(self.hook.conn_partition, self.hook.conn_region_name, described)
         persist_link_info(context, self, info)
 
 

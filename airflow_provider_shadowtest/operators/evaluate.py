@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from airflow_provider_shadowtest._compat import AirflowFailException, BaseOperator, BranchMixIn
 from airflow_provider_shadowtest.connection import CONNECTION_TEMPLATE_FIELDS, AwsConnectionMixin
 from airflow_provider_shadowtest.exceptions import InvalidExperimentRequest, ShadowTestError
+from airflow_provider_shadowtest.links.inference_experiment import CONSOLE_LINKS, persist_described_links
+from airflow_provider_shadowtest.links.report import ShadowTestReportLink
+from airflow_provider_shadowtest.operators.verdict_view import VERDICT_FIELD, VERDICT_RENDERERS, show_verdict
 from airflow_provider_shadowtest.parsing import parse_bool
 
 if TYPE_CHECKING:
@@ -102,7 +105,13 @@ class EvaluateInferenceExperimentOperator(AwsConnectionMixin, BaseOperator, Bran
         "reject_task_ids",
         "inconclusive_task_ids",
         *CONNECTION_TEMPLATE_FIELDS,
+        VERDICT_FIELD,
     )
+    template_fields_renderers: ClassVar[dict[str, str]] = {**VERDICT_RENDERERS, "botocore_config": "json"}
+    #: The verdict's Markdown summary, set by ``execute`` (see :mod:`.verdict_view`).
+    verdict_summary: str = ""
+    overwrite_rtif_after_execution = True
+    operator_extra_links = (*CONSOLE_LINKS, ShadowTestReportLink())
     ui_color = "#f3e5f5"
     # Lets the scheduler honour skips recorded by this task when downstream tasks are cleared.
     inherits_from_skipmixin = True
@@ -187,6 +196,18 @@ class EvaluateInferenceExperimentOperator(AwsConnectionMixin, BaseOperator, Bran
         )
 
     # -- execution -------------------------------------------------------------------------------
+    def pre_execute(self, context: Context) -> None:
+        """Store what the console links need, so they work even when the evaluation fails."""
+        super().pre_execute(context)
+        if not self.experiment_name:
+            return
+        try:
+            described = self.hook.describe_inference_experiment(self.experiment_name)
+        except ShadowTestError as err:  # execute reports it, with the AWS error
+            self.log.info("No console links: %s", err)
+            return
+        persist_described_links(context, self, self.hook, described)
+
     def _subject(self) -> tuple[str, str, str, Mapping[str, Any] | None]:
         """Return endpoint, production variant, shadow variant and schedule, from Describe and overrides."""
         described: dict[str, Any] = {}
@@ -249,6 +270,7 @@ class EvaluateInferenceExperimentOperator(AwsConnectionMixin, BaseOperator, Bran
         if self.do_xcom_push:
             # Pushed now: branching ends execute() with an exception that skips the return value.
             context["ti"].xcom_push(key="return_value", value=document)
+        show_verdict(self, document)
         if self.should_fail(verdict):
             raise VerdictFailed(verdict)
         if self.is_branch:

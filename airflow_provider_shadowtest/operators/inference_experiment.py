@@ -18,6 +18,7 @@ from airflow_provider_shadowtest.exceptions import (
     InvalidExperimentRequest,
 )
 from airflow_provider_shadowtest.experiment import actions, idempotent, lifecycle
+from airflow_provider_shadowtest.jsonsafe import json_safe
 from airflow_provider_shadowtest.operators.base import (
     InferenceExperimentBaseOperator,
     InferenceExperimentWaitingOperator,
@@ -83,7 +84,18 @@ class CreateInferenceExperimentOperator(InferenceExperimentWaitingOperator):
         "duration",
     )
     template_fields: Sequence[str] = (*REQUEST_FIELDS, "if_exists", "wait_for", *CONNECTION_TEMPLATE_FIELDS)
+    # ``request_sent`` is a template field set at run time: Airflow 3 stores a task's rendered fields
+    # after rendering and, with ``overwrite_rtif_after_execution``, again when the try ends (also
+    # when it defers), so "Rendered Templates" shows the validated request set by ``execute``
+    # (numbers as numbers, times as ISO-8601 UTC). Airflow 2 stores them only before ``execute``:
+    # there the field stays empty and the task log shows the request.
+    template_fields = (*template_fields, "request_sent")
+    #: The validated CreateInferenceExperiment request as sent (or as compared with the experiment
+    #: a previous try created).
+    request_sent: dict[str, Any] | None = None
+    overwrite_rtif_after_execution = True
     template_fields_renderers: ClassVar[dict[str, str]] = {
+        "request_sent": _JSON,
         "model_variants": _JSON,
         "shadow_mode_config": _JSON,
         "schedule": _JSON,
@@ -154,6 +166,7 @@ class CreateInferenceExperimentOperator(InferenceExperimentWaitingOperator):
 
     def execute(self, context: Context) -> dict[str, Any]:
         request = self.build_request()
+        self.request_sent = json_safe(request)
         name, endpoint = request["Name"], request["EndpointName"]
         described, reused = self._create_or_reuse(request)
         self.persist_links(context, described)
@@ -291,8 +304,17 @@ class UpdateInferenceExperimentOperator(InferenceExperimentBaseOperator):
         "sampling_percent",
         "model_variants",
         *CONNECTION_TEMPLATE_FIELDS,
+        "request_sent",
     )
-    template_fields_renderers: ClassVar[dict[str, str]] = {"model_variants": _JSON, "botocore_config": _JSON}
+    #: The UpdateInferenceExperiment request as sent (only the changed fields), under Rendered
+    #: Templates; None when nothing needed changing (see CreateInferenceExperimentOperator).
+    request_sent: dict[str, Any] | None = None
+    overwrite_rtif_after_execution = True
+    template_fields_renderers: ClassVar[dict[str, str]] = {
+        "request_sent": _JSON,
+        "model_variants": _JSON,
+        "botocore_config": _JSON,
+    }
 
     def __init__(
         self,
@@ -336,7 +358,9 @@ class UpdateInferenceExperimentOperator(InferenceExperimentBaseOperator):
             self.log.info("Inference experiment %r already has these values: nothing to update", name)
             return actions.summarize(described, changed=[])
         self.log.info("Updating inference experiment %r (%s): %s", name, status, ", ".join(changed))
-        self.hook.update_inference_experiment(actions.only_changed(request, changed))
+        sent = actions.only_changed(request, changed)
+        self.request_sent = json_safe(sent)
+        self.hook.update_inference_experiment(sent)
         described = self.settle(name)
         self.log.info(
             "Inference experiment %r is %s; schedule now %s",

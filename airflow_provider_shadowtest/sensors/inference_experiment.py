@@ -20,6 +20,7 @@ from airflow_provider_shadowtest.exceptions import ExperimentNotFound, Experimen
 from airflow_provider_shadowtest.experiment.lifecycle import resolve_target
 from airflow_provider_shadowtest.experiment.waiting import WaitMachine, WaitPolicy, event_error
 from airflow_provider_shadowtest.jsonsafe import json_safe
+from airflow_provider_shadowtest.links.inference_experiment import CONSOLE_LINKS, persist_described_links
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Sequence
@@ -64,6 +65,7 @@ class InferenceExperimentSensor(AwsConnectionMixin, BaseSensorOperator):
     """
 
     template_fields: Sequence[str] = ("experiment_name", *CONNECTION_TEMPLATE_FIELDS)
+    operator_extra_links = CONSOLE_LINKS
     ui_color = "#c9e4de"
 
     def __init__(
@@ -89,12 +91,12 @@ class InferenceExperimentSensor(AwsConnectionMixin, BaseSensorOperator):
     def execute(self, context: Context) -> Any:
         """Wait in the configured mode; return the JSON-safe Describe result."""
         if self.deferrable:
-            return self._execute_deferrable()
+            return self._execute_deferrable(context)
         if self.reschedule:
             return self._execute_reschedule(context)
-        return self._execute_poke()
+        return self._execute_poke(context)
 
-    def _execute_poke(self) -> dict[str, Any]:
+    def _execute_poke(self, context: Context) -> dict[str, Any]:
         from airflow_provider_shadowtest.hooks.waiter import wait
 
         try:
@@ -105,11 +107,12 @@ class InferenceExperimentSensor(AwsConnectionMixin, BaseSensorOperator):
             raise self._failed(str(err)) from err
         except ExperimentNotFound as err:
             raise self._failed(self._not_found(err)) from err
+        persist_described_links(context, self, self.hook, described)
         return dict(json_safe(described))
 
     def _execute_reschedule(self, context: Context) -> dict[str, Any]:
         started = context["ti"].get_first_reschedule_date(context) or _utcnow()
-        decision, described = self._step(started + self._timeout_delta())
+        decision, described = self._step(started + self._timeout_delta(), context)
         if decision.action == "sleep":
             self.log.info("Experiment %s; next try in %.1f s", decision.message, decision.seconds)
             raise AirflowRescheduleException(  # type: ignore[no-untyped-call]
@@ -117,9 +120,9 @@ class InferenceExperimentSensor(AwsConnectionMixin, BaseSensorOperator):
             )
         return self._finish(decision, described)
 
-    def _execute_deferrable(self) -> dict[str, Any]:
+    def _execute_deferrable(self, context: Context) -> dict[str, Any]:
         deadline = _utcnow() + self._timeout_delta()
-        decision, described = self._step(deadline)
+        decision, described = self._step(deadline, context)
         if decision.action == "sleep":
             self._defer(deadline)
         return self._finish(decision, described)
@@ -160,7 +163,7 @@ class InferenceExperimentSensor(AwsConnectionMixin, BaseSensorOperator):
 
     def poke(self, context: Context) -> PokeReturnValue:
         """Describe once; done when the target status is there (the modes above do the waiting)."""
-        decision, described = self._step(None)
+        decision, described = self._step(None, context)
         if decision.action == "sleep":
             return PokeReturnValue(is_done=False)
         return PokeReturnValue(is_done=True, xcom_value=self._finish(decision, described))
@@ -178,14 +181,22 @@ class InferenceExperimentSensor(AwsConnectionMixin, BaseSensorOperator):
     def _timeout_delta(self) -> dt.timedelta:
         return dt.timedelta(seconds=float(self.timeout))
 
-    def _step(self, deadline: dt.datetime | None) -> tuple[WaitDecision, dict[str, Any] | None]:
-        """Describe once and decide, with a fresh machine (each try is a new process)."""
+    def _step(
+        self, deadline: dt.datetime | None, context: Context | None = None
+    ) -> tuple[WaitDecision, dict[str, Any] | None]:
+        """Describe once and decide, with a fresh machine (each try is a new process).
+
+        With ``context``, the Describe result also feeds the console links.
+        """
         from airflow_provider_shadowtest.hooks.waiter import step
 
         try:
-            return step(self.hook, self.experiment_name, WaitMachine(self._policy(deadline)))
+            decision, described = step(self.hook, self.experiment_name, WaitMachine(self._policy(deadline)))
         except ExperimentNotFound as err:
             raise self._failed(self._not_found(err)) from err
+        if context is not None and described is not None:
+            persist_described_links(context, self, self.hook, described)
+        return decision, described
 
     def _finish(self, decision: WaitDecision, described: dict[str, Any] | None) -> dict[str, Any]:
         if decision.action == "done" and described is not None:

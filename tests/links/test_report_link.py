@@ -36,3 +36,15 @@ def test_the_link_opens_the_report_route_of_the_api_server(monkeypatch: pytest.M
 
 def test_route_parts_are_quoted() -> None:
     assert report_page_path("a/b", "r 1", "t") == "/shadowtest/reports/a%2Fb/r%201/t"
+
+
+def test_without_a_stored_report_the_link_follows_the_verdict(monkeypatch: pytest.MonkeyPatch) -> None:
+    # The page renders the report from the verdict when none was stored (report_uri unset).
+    stored: dict[str, Any] = {"return_value": {"decision": "REJECT", "reasons": ["slower"]}}
+    monkeypatch.setattr(xcom_module.XCom, "get_value", lambda *, ti_key, key: stored.get(key))
+    monkeypatch.setenv("AIRFLOW__API__BASE_URL", "http://localhost:8080")
+    link = ShadowTestReportLink()
+
+    assert link.get_link(None, ti_key=_key()).startswith("http://localhost:8080/shadowtest/reports/pipe/")  # type: ignore[arg-type]
+    stored["return_value"] = {"not": "a verdict"}
+    assert link.get_link(None, ti_key=_key()) == ""  # type: ignore[arg-type]

@@ -35,10 +35,14 @@ pytestmark = pytest.mark.timeout(90)
 
 
 class FakeTI:
-    """Just enough of a task instance for reschedule mode: when the first try started."""
+    """Just enough of a task instance for reschedule mode: when the first try started, and XComs."""
 
     def __init__(self) -> None:
         self.first_try: dt.datetime | None = None
+        self.xcoms: dict[str, Any] = {}
+
+    def xcom_push(self, key: str, value: Any) -> None:
+        self.xcoms[key] = value
 
     def get_first_reschedule_date(self, context: Any) -> dt.datetime | None:
         return self.first_try
@@ -379,3 +383,19 @@ def test_execute_complete_rebuilds_everything_from_the_event() -> None:
             {}, {"status": "error", "message": "no", "error_code": "AccessDenied", "experiment": None}
         )
     assert not isinstance(retriable.value, AirflowFailException)
+
+
+def test_a_waiting_sensor_already_has_its_console_links(
+    emulator: EmulatorServer, experiment: Callable[..., str]
+) -> None:
+    from airflow_provider_shadowtest.links.inference_experiment import XCOM_KEY, InferenceExperimentMetricsLink
+
+    experiment(start_in=30, end_in=60)
+    ti = FakeTI()
+    with pytest.raises(AirflowRescheduleException):
+        sensor(target="completed", mode="reschedule").execute(cast("Context", {"ti": ti}))
+    info = ti.xcoms[XCOM_KEY]  # stored before the try ended, so Airflow can show the links while it waits
+    assert info["experiment_name"] == "exp"
+    assert info["region_name"] == "us-east-1"
+    assert all(info["variant_names"].values())
+    assert "metricsV2?graph=" in InferenceExperimentMetricsLink().url(info)
