@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import os
+import re
+import sqlite3
 import subprocess
 import sys
 from pathlib import Path
@@ -50,5 +52,28 @@ def test_lifecycle_dag_runs_green_and_promotes(airflow_db: Path) -> None:
 
     assert described["Status"] == "Completed"
     assert described["StatusReason"] == "candidate approved"
+    # Rendered Templates of Create and Update show the request they sent, stored by Airflow itself
+    # (RenderedTaskInstanceFields, written again when the try ended), typed: numbers and ISO times.
+    rendered = _rendered_fields(airflow_db, "shadowtest_lifecycle")
+    sent = rendered["create"]["request_sent"]
+    assert sent["ShadowModeConfig"]["ShadowModelVariants"][0]["SamplingPercentage"] == 20
+    assert sent["ModelVariants"][0]["InfrastructureConfig"]["RealTimeInferenceConfig"]["InstanceCount"] == 1
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z", sent["Schedule"]["EndTime"])
+    assert rendered["extend"]["request_sent"]["ShadowModeConfig"]["ShadowModelVariants"][0]["SamplingPercentage"] == 100
+    assert set(rendered["extend"]["request_sent"]) == {"Name", "Schedule", "ShadowModeConfig"}
+    assert "request_sent" not in rendered["start"]
     assert described["ShadowModeConfig"]["ShadowModelVariants"][0]["SamplingPercentage"] == 100
     assert [v["ModelName"] for v in production] == [CANDIDATE_MODEL]
+
+
+def _rendered_fields(home: Path, dag_id: str) -> dict[str, dict[str, object]]:
+    """The rendered fields Airflow stored per task of the DAG's latest run."""
+    with sqlite3.connect(home / "airflow.db") as db:
+        (run_id,) = db.execute(
+            "SELECT run_id FROM dag_run WHERE dag_id = ? ORDER BY id DESC LIMIT 1", (dag_id,)
+        ).fetchone()
+        rows = db.execute(
+            "SELECT task_id, rendered_fields FROM rendered_task_instance_fields WHERE dag_id = ? AND run_id = ?",
+            (dag_id, run_id),
+        ).fetchall()
+    return {task_id: json.loads(fields) for task_id, fields in rows}
