@@ -9,6 +9,7 @@ import sqlite3
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import boto3
 import pytest
@@ -66,7 +67,7 @@ def test_lifecycle_dag_runs_green_and_promotes(airflow_db: Path) -> None:
     assert [v["ModelName"] for v in production] == [CANDIDATE_MODEL]
 
 
-def _rendered_fields(home: Path, dag_id: str) -> dict[str, dict[str, object]]:
+def _rendered_fields(home: Path, dag_id: str) -> dict[str, dict[str, Any]]:
     """The rendered fields Airflow stored per task of the DAG's latest run."""
     with sqlite3.connect(home / "airflow.db") as db:
         (run_id,) = db.execute(
