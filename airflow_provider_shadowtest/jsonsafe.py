@@ -14,6 +14,22 @@ def to_utc_iso(value: dt.datetime) -> str:
     return value.astimezone(dt.timezone.utc).isoformat().replace("+00:00", "Z")
 
 
+def utc_text(value: dt.datetime | str) -> str:
+    """Return a time as reports show it: whole seconds, UTC, ``2026-12-01 09:00:00 UTC``.
+
+    An ISO-8601 string is parsed first (a trailing ``Z`` is UTC, naive is UTC); a string that
+    is not a time is returned as it is.
+    """
+    if isinstance(value, str):
+        try:
+            value = dt.datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+        except ValueError:
+            return value
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=dt.timezone.utc)
+    return value.astimezone(dt.timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC")
+
+
 def json_safe(value: Any) -> Any:
     """Recursively convert datetimes to ISO-8601 UTC strings and drop botocore's ResponseMetadata."""
     if isinstance(value, dt.datetime):

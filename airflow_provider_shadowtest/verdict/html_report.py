@@ -27,6 +27,7 @@ import datetime as dt
 import html
 from typing import TYPE_CHECKING, Any, Final
 
+from airflow_provider_shadowtest.verdict.report import share_text
 from airflow_provider_shadowtest.verdict.report_series import (
     MAX_POINTS,
     error_rate_points,
@@ -102,6 +103,9 @@ def _checks_table(checks: Sequence[Mapping[str, Any]]) -> str:
         threshold_unit = str(check.get("allowed_increase_unit") or check.get("threshold_unit") or "")
         change_unit = {"percent": "change_percent", "percentage_points": "pp"}.get(threshold_unit, "")
         estimate = check.get("change", check.get("estimate"))
+        change_cell = _number_cell(estimate, change_unit)
+        if estimate is None and check.get("name") == "invocations":
+            change_cell = f'<td class="num">{_e(share_text(check.get("shadow"), check.get("production")))}</td>'
         interval = _mapping(check.get("interval"))
         low = interval.get("low", check.get("interval_low"))
         high = interval.get("high", check.get("interval_high"))
@@ -120,7 +124,7 @@ def _checks_table(checks: Sequence[Mapping[str, Any]]) -> str:
             f"<td>{'' if critical is None else ('yes' if critical else 'no')}</td>"
             f"{_number_cell(check.get('production'), str(check.get('unit') or ''))}"
             f"{_number_cell(check.get('shadow'), str(check.get('unit') or ''))}"
-            f"{_number_cell(estimate, change_unit)}"
+            f"{change_cell}"
             f'<td class="num">{_e(bounds)}</td>'
             f"{_number_cell(allowed, allowed_unit)}"
             f'<td class="result">{_e(result)}</td>'

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from airflow_provider_shadowtest.jsonsafe import to_utc_iso
+from airflow_provider_shadowtest.jsonsafe import utc_text
 
 if TYPE_CHECKING:
     from airflow_provider_shadowtest.verdict.evaluate import Check, Verdict
@@ -23,11 +23,20 @@ def _value(value: float | None, unit: str) -> str:
 
 
 def _change(check: Check) -> str:
+    if check.is_data_check:
+        return share_text(check.shadow, check.production)
     if check.change is None:
-        return ""
+        return "-"
     if check.threshold_unit == "percent":
         return f"{check.change:+.1f} %"
     return f"{check.change:+.2f} pp"
+
+
+def share_text(shadow: float | None, production: float | None) -> str:
+    """The shadow's invocations as a share of production's: what the sampling percentage predicts."""
+    if shadow is None or not production:
+        return "-"
+    return f"{shadow / production * 100:.1f} % of production"
 
 
 def _allowed(check: Check) -> str:
@@ -52,7 +61,7 @@ def render_markdown(verdict: Verdict) -> str:
         subject.append(" on ".join(where))
     subject.append(f"production `{verdict.production.variant_name}` vs shadow `{verdict.shadow.variant_name}`")
     if verdict.window_start and verdict.window_end:
-        subject.append(f"{to_utc_iso(verdict.window_start)} to {to_utc_iso(verdict.window_end)}")
+        subject.append(f"{utc_text(verdict.window_start)} to {utc_text(verdict.window_end)}")
     lines += ["; ".join(subject) + ".", ""]
     lines += [
         "| Check | Production | Shadow | Change | Allowed | Result |",

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from airflow_provider_shadowtest.jsonsafe import utc_text
+
 if TYPE_CHECKING:
     from collections.abc import Mapping
 
@@ -36,7 +38,7 @@ def render_statistical_markdown(document: Mapping[str, Any]) -> str:
     lines.append(
         (" on ".join(subject) + "; " if subject else "")
         + f"production `{variants['production']}` vs shadow `{variants['shadow']}`; "
-        f"judged {window['start']} to {window['end']} ({window['judged_seconds'] / 60:,.0f} min at "
+        f"judged {utc_text(window['start'])} to {utc_text(window['end'])} ({window['judged_seconds'] / 60:,.0f} min at "
         f"{window['period_seconds']} s periods), after a {window['warmup_seconds']:g} s warm-up and "
         f"leaving a {window['lag_seconds']:g} s CloudWatch lag; intervals at "
         f"{document['confidence_percent']:g} % confidence (a regression must also clear its check's "

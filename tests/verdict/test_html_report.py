@@ -174,3 +174,17 @@ def test_a_lone_minute_is_drawn_as_a_dot() -> None:
     (path,) = re.findall(r' d="([^"]*)"', svg)
     assert path.count("M") == 2
     assert "h0.1M" in path  # the first minute stands alone
+
+
+def test_the_invocations_row_says_the_shadows_share_and_times_are_whole_seconds() -> None:
+    production = VariantMetrics("AllTraffic", 12_000, {"4xx": 0.0, "5xx": 0.0, "model": 0.0}, {"average": 40_000.0})
+    shadow = VariantMetrics("candidate", 6_000, {"4xx": 0.0, "5xx": 0.0, "model": 0.0}, {"average": 40_000.0})
+    import datetime as dt
+
+    start = dt.datetime(2026, 12, 1, 9, 0, tzinfo=dt.timezone.utc)
+    verdict = evaluate(production, shadow, window_start=start, window_end=start + dt.timedelta(hours=1, microseconds=5))
+    html = render_html_report(verdict.to_json())
+    row = re.search(r'<tr data-check="invocations".*?</tr>', html, re.S)
+    assert row is not None
+    assert "50.0 % of production" in row.group(0)
+    assert "2026-12-01 09:00:00 UTC to 2026-12-01 10:00:00 UTC" in html

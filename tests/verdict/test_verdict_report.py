@@ -35,11 +35,11 @@ def test_reject_report_renders_the_whole_table() -> None:
         "### Shadow test verdict: REJECT\n"
         "\n"
         "Experiment `exp-1` on endpoint `ep`; production `AllTraffic` vs shadow `candidate`; "
-        "2025-03-01T12:00:00Z to 2025-03-01T14:00:00Z.\n"
+        "2025-03-01 12:00:00 UTC to 2025-03-01 14:00:00 UTC.\n"
         "\n"
         "| Check | Production | Shadow | Change | Allowed | Result |\n"
         "|:--|--:|--:|--:|--:|:--|\n"
-        "| Invocations | 12,000 | 6,000 |  | shadow >= 100 | pass |\n"
+        "| Invocations | 12,000 | 6,000 | 50.0 % of production | shadow >= 100 | pass |\n"
         "| Model latency mean | 40.00 ms | 40.00 ms | +0.0 % | <= +10 % | pass |\n"
         "| Model latency p99 | 95.00 ms | 120.00 ms | +26.3 % | <= +10 % | **FAIL** |\n"
         "| 5XX error rate | 0.10 % | 1.00 % | +0.90 pp | <= +0.5 pp | **FAIL** |\n"
@@ -54,8 +54,8 @@ def test_missing_values_show_a_dash_and_the_note() -> None:
     verdict = evaluate(variant("p", 500, 95_000), variant("s", 50, None))
     report = render_markdown(verdict)
     assert report.startswith("### Shadow test verdict: INCONCLUSIVE\n")
-    assert "| Invocations | 500 | 50 |  | shadow >= 100 | **FAIL** |" in report
-    assert "| Model latency p99 | 95.00 ms | - |  | <= +10 % | n/a (no p99 datapoint for shadow) |" in report
+    assert "| Invocations | 500 | 50 | 10.0 % of production | shadow >= 100 | **FAIL** |" in report
+    assert "| Model latency p99 | 95.00 ms | - | - | <= +10 % | n/a (no p99 datapoint for shadow) |" in report
     assert "- Invocations: 50 shadow invocations, at least 100 needed for a decision" in report
     # Without experiment metadata the subject line still names both variants.
     assert "\nproduction `p` vs shadow `s`.\n" in report
@@ -66,3 +66,10 @@ def test_pipes_in_names_do_not_break_the_table() -> None:
     for line in render_markdown(verdict).splitlines():
         if line.startswith("| Model latency"):
             assert line.count(" | ") == 5
+
+
+def test_start_and_end_read_alike_in_whole_seconds() -> None:
+    # A window cut at "now" carries microseconds; the report shows both ends the same way.
+    end = START + dt.timedelta(hours=1, microseconds=734_512)
+    verdict = evaluate(variant("p", 500, 1.0), variant("s", 500, 1.0), window_start=START, window_end=end)
+    assert "; 2025-03-01 12:00:00 UTC to 2025-03-01 13:00:00 UTC.\n" in render_markdown(verdict)
