@@ -173,3 +173,24 @@ def log_in(browser: Browser, server: ApiServer, next_path: str) -> None:
     browser.wait_for("!document.querySelector('button[type=submit]').disabled")
     browser.evaluate("document.querySelector('button[type=submit]').click()")
     browser.wait_for(f"location.pathname === {json.dumps(next_path)} && document.readyState === 'complete'")
+
+
+def task_page_path(home: Path, task_id: str, tab: str = "", dag_id: str = "example_shadow_test_promotion") -> str:
+    """The UI route of ``task_id`` in the DAG's latest run (``tab``: e.g. ``rendered_templates``)."""
+    import sqlite3
+    from urllib.parse import quote
+
+    with sqlite3.connect(home / "airflow.db") as db:
+        (run_id,) = db.execute(
+            "SELECT run_id FROM dag_run WHERE dag_id = ? ORDER BY id DESC LIMIT 1", (dag_id,)
+        ).fetchone()
+    path = f"/dags/{quote(dag_id, safe='')}/runs/{quote(run_id, safe='')}/tasks/{quote(task_id, safe='')}"
+    return f"{path}/{tab}" if tab else path
+
+
+def open_trigger_form(browser: Browser, server: ApiServer, dag_id: str = "example_shadow_test_promotion") -> None:
+    """Open the DAG's page and its Trigger dialog, as a person does; wait for the Params form."""
+    browser.open(f"{server.url}/dags/{dag_id}")
+    browser.wait_for("!!document.querySelector('[data-testid=trigger-dag-button]')", timeout_seconds=60)
+    browser.evaluate("document.querySelector('[data-testid=trigger-dag-button]').click()")
+    browser.wait_for("!!document.querySelector('#element_endpoint_name')", timeout_seconds=60)

@@ -22,7 +22,7 @@ if TYPE_CHECKING:
 VERDICT_FIELD: Final = "verdict_summary"
 VERDICT_RENDERERS: Final = {VERDICT_FIELD: "md"}
 
-_REPORT_HINT: Final = "Charts and all numbers: this task's **Shadow test report** link."
+_REPORT_HINT: Final = 'Charts and all numbers: this task\'s "Shadow test report" link.'
 
 
 def summary_markdown(document: Mapping[str, Any]) -> str:
