@@ -75,7 +75,7 @@ def build_create_request(**kwargs: Any) -> dict[str, Any]:
     arguments = {snake_case(api): api for api in shape.members}
     problems: list[tuple[str, str]] = []
     endpoint: EndpointDescription | None = kwargs.pop("endpoint_description", None)
-    short = {k: kwargs.pop(k) for k in SHORT_FORM_ARGUMENTS if k in kwargs}
+    short: dict[str, Any] = {k: kwargs.pop(k) for k in SHORT_FORM_ARGUMENTS if k in kwargs}
     short_form = is_short_form(short)
     if short_form:
         problems.extend(_short_form_into(kwargs, short, endpoint))

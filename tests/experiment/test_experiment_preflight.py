@@ -111,9 +111,12 @@ def _full_request(variant: str = "AllTraffic", model: str = "m1") -> dict[str, A
 def test_full_form_production_must_be_what_the_endpoint_serves() -> None:
     assert full_form_problems(_endpoint(), _full_request()) == []
     [(rule, message)] = full_form_problems(_endpoint(), _full_request(model="m0"))
-    assert rule == "production-model-served" and "'m1'" in message and "'m0'" in message
+    assert rule == "production-model-served"
+    assert "'m1'" in message
+    assert "'m0'" in message
     [(rule, message)] = full_form_problems(_endpoint(), _full_request(variant="Old"))
-    assert rule == "source-is-production" and "short form" in message
+    assert rule == "source-is-production"
+    assert "short form" in message
 
 
 def test_preflight_checks_the_shadow_model_too() -> None:

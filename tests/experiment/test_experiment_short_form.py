@@ -81,10 +81,13 @@ def test_derived_shadow_name_is_valid_stable_and_differs_from_the_endpoints_vari
     long_name = "x" * 100 + "-" * 5 + "y" * 15
     for experiment in ("retrain-churn-20260101", long_name, "a"):
         name = derive_shadow_variant_name(experiment, set())
-        assert VARIANT_PATTERN.fullmatch(name) and len(name) <= 63, name
+        assert VARIANT_PATTERN.fullmatch(name), name
+        assert len(name) <= 63
         assert derive_shadow_variant_name(experiment, set()) == name
         other = derive_shadow_variant_name(experiment, {name})
-        assert other != name and VARIANT_PATTERN.fullmatch(other) and len(other) <= 63
+        assert other != name
+        assert VARIANT_PATTERN.fullmatch(other)
+        assert len(other) <= 63
     assert derive_shadow_variant_name("run-1", set()) != derive_shadow_variant_name("run-2", set())
     # the endpoint's production variant is taken: the derived name avoids it
     taken_name = derive_shadow_variant_name("retrain-churn-20260101", set())

@@ -15,7 +15,7 @@ from airflow_provider_shadowtest.operators.inference_experiment import (
 from airflow_provider_shadowtest.testing import create_endpoint, create_model
 from tests.operators.shadowtest_operator_helpers import CANDIDATE_MODEL, ENDPOINT, PRODUCTION_MODEL, ROLE_ARN, variants
 
-_COMMON = {"aws_conn_id": None, "poke_interval": 0.1, "deferrable": False}
+_COMMON: dict[str, Any] = {"aws_conn_id": None, "poke_interval": 0.1, "deferrable": False}
 
 
 def _short(name: str = "short-a", **kwargs: Any) -> CreateInferenceExperimentOperator:
@@ -87,12 +87,14 @@ def test_short_form_retry_reuses_its_experiment_even_after_the_promotion(
 ) -> None:
     first = _short(start_time=None, duration="PT2H").execute(context)
     again = _short().execute(context)
-    assert again["reused"] is True and again["shadow_variant"] == first["shadow_variant"]
+    assert again["reused"] is True
+    assert again["shadow_variant"] == first["shadow_variant"]
     _stop("short-a").execute(context)
     # The endpoint's production variant now carries the shadow's name; a retry still finds its own.
     assert _production(sagemaker)["VariantName"] == first["shadow_variant"]
     late = _short().execute(context)
-    assert late["reused"] is True and late["shadow_variant"] == first["shadow_variant"]
+    assert late["reused"] is True
+    assert late["shadow_variant"] == first["shadow_variant"]
     assert _creates(emulator) == 1
 
 
