@@ -47,7 +47,6 @@ def test_retrain_and_minimal_examples_run_green(tmp_path: Path) -> None:
         retrain_conf["simulated_quality"] = "better"
         minimal_conf = {
             "endpoint_name": "e2e-minimal",
-            "production_model": "e2e-minimal-prod",
             "candidate_model": "e2e-minimal-candidate",
             "duration": "PT20S",
         }
