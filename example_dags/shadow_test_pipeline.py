@@ -214,7 +214,9 @@ def shadow_test_tasks(candidate_model: Any, *, experiment_prefix: str = "shadow"
         "promote": True,
         # The promoted variant keeps production's instance type and count (AWS's recommendation).
         "promote_with": "production_settings",
-        "reason": "Shadow verdict PROMOTE: {{ " + created + "['shadow_variant'] }} replaces {{ "
+        "reason": "Shadow verdict PROMOTE: {{ "
+        + created
+        + "['shadow_variant'] }} replaces {{ "
         + created
         + "['production_variant'] }}",
         "wait_for_completion": True,
