@@ -2,10 +2,11 @@
 
 The training step is simulated: it reads the model the endpoint serves now (after a previous run's
 promotion, that run's candidate) and registers a new SageMaker Model that reuses its container with
-a new artifact. The shadow test then reads the endpoint's production variant itself (short form),
-so the pipeline can run on a schedule: each run shadow-tests against the previous winner. On the offline emulator, its ``simulated_quality`` form
-field sets the new model's traffic profile (through ``shadowtest:*`` model tags), so the pipeline
-can be watched promoting a better model or rejecting a worse one.
+a new artifact. The shadow test then reads the endpoint's production variant itself (short form), so
+the pipeline can run on a schedule: each run shadow-tests against the previous winner. On the
+offline emulator, its ``simulated_quality`` form field sets the new model's traffic profile (through
+``shadowtest:*`` model tags), so the pipeline can be watched promoting a better model or rejecting a
+worse one.
 """
 
 from __future__ import annotations

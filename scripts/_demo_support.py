@@ -247,7 +247,7 @@ def production_model(sagemaker: Any, endpoint: str) -> str:
 
 
 def production_variant(sagemaker: Any, endpoint: str) -> dict[str, Any]:
-    """The endpoint's (first) production variant: ``VariantName``, ``ModelName``, ``InstanceType``, ``InitialInstanceCount``."""
+    """The endpoint's (first) production variant: name, model, instance type and count (config keys)."""
     config_name = sagemaker.describe_endpoint(EndpointName=endpoint)["EndpointConfigName"]
     variant = sagemaker.describe_endpoint_config(EndpointConfigName=config_name)["ProductionVariants"][0]
     return {k: variant.get(k) for k in ("VariantName", "ModelName", "InstanceType", "InitialInstanceCount")}
