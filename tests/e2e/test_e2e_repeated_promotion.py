@@ -47,9 +47,9 @@ def test_scheduled_retrain_promotes_again_and_again_and_a_rejection_changes_noth
                 "decision_window_seconds": 120,
                 "min_shadow_invocations": 100,
             }
-            run = DagsTest.start(env, conf, tmp_path / f"dags-test-{i}.log", dag_id=DAG_ID)
-            code = run.wait(timeout_seconds=300)
-            assert code == 0, f"run {i} ({quality}) exited {code}:\n{run.tail()}"
+            dags_test = DagsTest.start(env, conf, tmp_path / f"dags-test-{i}.log", dag_id=DAG_ID)
+            code = dags_test.wait(timeout_seconds=300)
+            assert code == 0, f"run {i} ({quality}) exited {code}:\n{dags_test.tail()}"
             created = read_xcom(home, "create_experiment", dag_id=DAG_ID)
             runs.append(
                 {
@@ -60,7 +60,7 @@ def test_scheduled_retrain_promotes_again_and_again_and_a_rejection_changes_noth
                     "created": created,
                     "verdict": read_xcom(home, "evaluate", dag_id=DAG_ID),
                     "experiment": sagemaker.describe_inference_experiment(Name=created["name"]),
-                    "seconds": run.seconds(),
+                    "seconds": dags_test.seconds(),
                 }
             )
     finally:
@@ -74,7 +74,7 @@ def test_scheduled_retrain_promotes_again_and_again_and_a_rejection_changes_noth
         "InstanceType": "ml.c5.xlarge",
         "InitialInstanceCount": 2,
     }
-    promoted = []
+    promoted: list[dict[str, Any]] = []
     for i, run in enumerate(runs):
         experiment = run["experiment"]
         source = experiment["ShadowModeConfig"]["SourceModelVariantName"]
