@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from airflow_provider_shadowtest.exceptions import InvalidExperimentRequest
 from airflow_provider_shadowtest.experiment.compare import config_differences
+from airflow_provider_shadowtest.experiment.endpoint import EndpointDescription, ProductionVariant
 from airflow_provider_shadowtest.experiment.request import build_create_request
 from airflow_provider_shadowtest.experiment.schedule import (
     NormalizedSchedule,
@@ -23,8 +24,10 @@ from airflow_provider_shadowtest.experiment.validate import (
 )
 
 __all__ = [
+    "EndpointDescription",
     "InvalidExperimentRequest",
     "NormalizedSchedule",
+    "ProductionVariant",
     "build_create_request",
     "config_differences",
     "normalize_schedule",
