@@ -18,6 +18,7 @@ from airflow_provider_shadowtest.exceptions import (
     InvalidExperimentRequest,
 )
 from airflow_provider_shadowtest.experiment import actions, idempotent, lifecycle
+from airflow_provider_shadowtest.lineage import OpenLineageMixin
 from airflow_provider_shadowtest.operators.base import (
     InferenceExperimentBaseOperator,
     InferenceExperimentWaitingOperator,
@@ -44,7 +45,7 @@ _JSON = "json"
 _REUSED_KEY = "shadowtest_reused"
 
 
-class CreateInferenceExperimentOperator(InferenceExperimentWaitingOperator):
+class CreateInferenceExperimentOperator(OpenLineageMixin, InferenceExperimentWaitingOperator):
     """Create a SageMaker inference experiment (shadow test), or reuse the one a previous try created.
 
     The request arguments are those of
