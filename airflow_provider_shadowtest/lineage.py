@@ -11,7 +11,7 @@ returning an ``OperatorLineage`` of ``Dataset`` objects):
 - output: the endpoint, named by its ARN split as OpenLineage names AWS resources
   (namespace ``arn:aws:sagemaker:{region}:{account}``, name ``endpoint/{name}``).
 
-The facts come from the task's XCom return value (experiment and endpoint names) and from
+The facts come from the task's rendered arguments (experiment or endpoint name) and from
 Describe calls made when the task has succeeded. Nothing here is imported when a DAG file is
 parsed beyond this module itself (no OpenLineage, boto3 or Airflow import at module level);
 without ``apache-airflow-providers-openlineage`` Airflow never calls the method, and a direct
@@ -123,23 +123,19 @@ def endpoint_config_models(described_config: Mapping[str, Any], variant_names: I
     return _unique(str(by_name[name]) for name in names if by_name.get(name))
 
 
-def subject_from_result(result: Any, operator: Any) -> LineageSubject:
-    """Return the subject from a task's return value, else from its (rendered) arguments.
+def subject_of(operator: Any) -> LineageSubject:
+    """Return what a task worked on, from its rendered arguments.
 
-    Create and Stop return the experiment summary (``name``, ``endpoint_name``); Evaluate its
-    verdict (``experiment_name``, ``endpoint_name``, ``variants``).
+    Create takes ``name``, Stop ``experiment_name``, Evaluate ``experiment_name`` or
+    ``endpoint_name`` with the variant names. The XCom return value is not read: the listener
+    calls the facet method in a forked child of the task process, where an XCom request to the
+    supervisor can hang (it does under ``airflow dags test``) until the listener kills the child.
     """
-    value: Mapping[str, Any] = result if isinstance(result, dict) else {}
-    experiment = value.get("name") if "name" in value else value.get("experiment_name")
-    experiment = experiment or getattr(operator, "experiment_name", None) or getattr(operator, "name", None)
-    endpoint = value.get("endpoint_name") or getattr(operator, "endpoint_name", None)
-    variants = value.get("variants") or {}
-    names = (
-        variants.get("production") or getattr(operator, "production_variant_name", None),
-        variants.get("shadow") or getattr(operator, "shadow_variant_name", None),
-    )
+    experiment = getattr(operator, "experiment_name", None) or getattr(operator, "name", None)
+    endpoint = getattr(operator, "endpoint_name", None)
+    names = (getattr(operator, "production_variant_name", None), getattr(operator, "shadow_variant_name", None))
     if not experiment and not endpoint:
-        raise ValueError("neither an experiment nor an endpoint name in the task's return value or arguments")
+        raise ValueError("the task names neither an inference experiment nor an endpoint")
     return LineageSubject(
         experiment_name=str(experiment) if experiment else None,
         endpoint_name=str(endpoint) if endpoint else None,
@@ -190,7 +186,7 @@ class OpenLineageMixin:
     """Report OpenLineage facets when a task succeeds: the models' artifacts in, the endpoint out.
 
     Add it to an operator's bases (any operator of this package with a ``hook``); it takes what
-    it needs from the task's XCom return value and from Describe calls. Active only where
+    it needs from the task's rendered arguments and from Describe calls. Active only where
     ``apache-airflow-providers-openlineage`` is installed and configured; see
     :mod:`airflow_provider_shadowtest.lineage`.
     """
@@ -198,7 +194,7 @@ class OpenLineageMixin:
     def get_openlineage_facets_on_complete(self, task_instance: Any) -> OperatorLineage[Any, Any] | None:
         """Return the lineage of the finished task; empty (with a warning) if it cannot be collected.
 
-        :param task_instance: the finished task instance (its XCom return value is read).
+        :param task_instance: the finished task instance (unused: see :func:`subject_of`).
         """
         try:
             from airflow.providers.common.compat.openlineage.facet import Dataset
@@ -207,8 +203,8 @@ class OpenLineageMixin:
             return None
         operator = cast("_LineageOperator", self)
         try:
-            result = task_instance.xcom_pull(task_ids=operator.task_id, key="return_value")
-            inputs, outputs = collect_lineage(operator.hook, subject_from_result(result, self))
+            subject = subject_of(self)
+            inputs, outputs = collect_lineage(operator.hook, subject)
         except Exception as err:
             operator.log.warning("No OpenLineage facets for task %r: %s", operator.task_id, err, exc_info=True)
             return OperatorLineage()
