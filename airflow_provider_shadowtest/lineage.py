@@ -21,29 +21,38 @@ empty lineage: it never fails the task.
 
 from __future__ import annotations
 
-import dataclasses
-from typing import TYPE_CHECKING, Any, Protocol, cast
+from typing import TYPE_CHECKING, Any, NamedTuple, cast
 from urllib.parse import urlparse
 
 if TYPE_CHECKING:
     import logging
     from collections.abc import Iterable, Mapping
+    from typing import Protocol
 
     from airflow.providers.openlineage.extractors import OperatorLineage
 
     from airflow_provider_shadowtest.hooks.inference_experiment import InferenceExperimentHook
 
+    class _LineageOperator(Protocol):
+        """What the mixin needs of the operator it is mixed into."""
 
-@dataclasses.dataclass(frozen=True)
-class DatasetId:
+        task_id: str
+
+        @property
+        def hook(self) -> InferenceExperimentHook: ...
+
+        @property
+        def log(self) -> logging.Logger: ...
+
+
+class DatasetId(NamedTuple):
     """An OpenLineage dataset identity: ``namespace`` (the data source) and ``name`` within it."""
 
     namespace: str
     name: str
 
 
-@dataclasses.dataclass(frozen=True)
-class LineageSubject:
+class LineageSubject(NamedTuple):
     """What a finished task worked on: the experiment, the endpoint, the variants to follow.
 
     :param experiment_name: the inference experiment (None: Evaluate given only an endpoint).
@@ -170,16 +179,6 @@ def collect_lineage(hook: InferenceExperimentHook, subject: LineageSubject) -> t
         described_model = cast("dict[str, Any]", client.describe_model(ModelName=model))
         inputs += [d for d in model_datasets(described_model) if d not in inputs]
     return inputs, [dataset_from_arn(str(described_endpoint["EndpointArn"]))]
-
-
-class _LineageOperator(Protocol):
-    task_id: str
-
-    @property
-    def hook(self) -> InferenceExperimentHook: ...
-
-    @property
-    def log(self) -> logging.Logger: ...
 
 
 class OpenLineageMixin:
