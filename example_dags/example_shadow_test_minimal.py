@@ -29,7 +29,6 @@ with DAG(
     catchup=False,
     params={
         "endpoint_name": Param("churn-endpoint", type="string", title="Endpoint"),
-        "production_model": Param("churn-model-v1", type="string", title="Production model"),
         "candidate_model": Param("churn-model-v2", type="string", title="Candidate model"),
         "role_arn": Param("arn:aws:iam::123456789012:role/ShadowTestRole", type="string", title="Role ARN"),
         "sampling_percent": Param(50, type="integer", minimum=0, maximum=100, title="Sampling (%)"),
@@ -39,34 +38,16 @@ with DAG(
     tags=["sagemaker", "shadow-test", "example"],
     doc_md=__doc__,
 ):
-    infrastructure = {
-        "InfrastructureType": "RealTimeInference",
-        "RealTimeInferenceConfig": {"InstanceType": "ml.m5.xlarge", "InstanceCount": 1},
-    }
+    # The endpoint's production variant (name, model, instance type and count) is read when the
+    # task runs; the shadow runs on the same instances and gets a name derived from the experiment's.
     create = CreateInferenceExperimentOperator(
         task_id="create_experiment",
         # The run's start date is stable across task retries, so a retried create reuses the experiment.
         name="minimal-{{ params.endpoint_name }}-{{ dag_run.start_date.strftime('%Y%m%d%H%M%S') }}",
         endpoint_name="{{ params.endpoint_name }}",
         role_arn="{{ params.role_arn }}",
-        model_variants=[
-            {
-                "ModelName": "{{ params.production_model }}",
-                "VariantName": "AllTraffic",
-                "InfrastructureConfig": infrastructure,
-            },
-            {
-                "ModelName": "{{ params.candidate_model }}",
-                "VariantName": "candidate",
-                "InfrastructureConfig": infrastructure,
-            },
-        ],
-        shadow_mode_config={
-            "SourceModelVariantName": "AllTraffic",
-            "ShadowModelVariants": [
-                {"ShadowModelVariantName": "candidate", "SamplingPercentage": "{{ params.sampling_percent }}"}
-            ],
-        },
+        shadow_model_name="{{ params.candidate_model }}",
+        sampling_percentage="{{ params.sampling_percent }}",
         duration="{{ params.duration }}",
     )
     experiment = "{{ ti.xcom_pull(task_ids='create_experiment')['name'] }}"
