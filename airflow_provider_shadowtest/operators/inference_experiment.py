@@ -21,6 +21,7 @@ from airflow_provider_shadowtest.exceptions import (
 from airflow_provider_shadowtest.experiment import actions, idempotent, lifecycle, preflight
 from airflow_provider_shadowtest.experiment.endpoint import EndpointDescription
 from airflow_provider_shadowtest.experiment.short_form import SHORT_FORM_ARGUMENTS
+from airflow_provider_shadowtest.lineage import OpenLineageMixin
 from airflow_provider_shadowtest.operators.base import (
     InferenceExperimentBaseOperator,
     InferenceExperimentWaitingOperator,
@@ -47,7 +48,7 @@ _JSON = "json"
 _REUSED_KEY = "shadowtest_reused"
 
 
-class CreateInferenceExperimentOperator(InferenceExperimentWaitingOperator):
+class CreateInferenceExperimentOperator(OpenLineageMixin, InferenceExperimentWaitingOperator):
     """Create a SageMaker inference experiment (shadow test), or reuse the one a previous try created.
 
     The request arguments are those of

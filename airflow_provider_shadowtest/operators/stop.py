@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from airflow_provider_shadowtest.connection import CONNECTION_TEMPLATE_FIELDS
 from airflow_provider_shadowtest.exceptions import ExperimentStateError
 from airflow_provider_shadowtest.experiment import actions, lifecycle
+from airflow_provider_shadowtest.lineage import OpenLineageMixin
 from airflow_provider_shadowtest.operators.base import (
     InferenceExperimentWaitingOperator,
     checked,
@@ -24,7 +25,7 @@ if TYPE_CHECKING:
     from airflow_provider_shadowtest._compat import Context
 
 
-class StopInferenceExperimentOperator(InferenceExperimentWaitingOperator):
+class StopInferenceExperimentOperator(OpenLineageMixin, InferenceExperimentWaitingOperator):
     """Stop a Running (or Created) inference experiment, and promote the shadow variant or not.
 
     ``promote=True`` is the short form of ``model_variant_actions={<shadow>: "Promote",
