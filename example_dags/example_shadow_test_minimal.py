@@ -42,18 +42,9 @@ with DAG(
             maxLength=63,
             title="Endpoint",
             description_md=(
-                f"The existing SageMaker endpoint whose `AllTraffic` variant is shadowed. {_NAME_RULE} "
+                f"The existing SageMaker endpoint (InService); its production variant is read from it. {_NAME_RULE} "
                 "Example: `churn-endpoint`."
             ),
-        ),
-        "production_model": Param(
-            "churn-model-v1",
-            type="string",
-            pattern=_NAME,
-            minLength=1,
-            maxLength=63,
-            title="Production model",
-            description_md=f"The SageMaker model the endpoint serves today. {_NAME_RULE} Example: `churn-model-v1`.",
         ),
         "candidate_model": Param(
             "churn-model-v2",
@@ -118,34 +109,16 @@ with DAG(
     tags=["sagemaker", "shadow-test", "example"],
     doc_md=__doc__,
 ):
-    infrastructure = {
-        "InfrastructureType": "RealTimeInference",
-        "RealTimeInferenceConfig": {"InstanceType": "ml.m5.xlarge", "InstanceCount": 1},
-    }
+    # The endpoint's production variant (name, model, instance type and count) is read when the
+    # task runs; the shadow runs on the same instances and gets a name derived from the experiment's.
     create = CreateInferenceExperimentOperator(
         task_id="create_experiment",
         # The run's start date is stable across task retries, so a retried create reuses the experiment.
         name="minimal-{{ params.endpoint_name }}-{{ dag_run.start_date.strftime('%Y%m%d%H%M%S') }}",
         endpoint_name="{{ params.endpoint_name }}",
         role_arn="{{ params.role_arn }}",
-        model_variants=[
-            {
-                "ModelName": "{{ params.production_model }}",
-                "VariantName": "AllTraffic",
-                "InfrastructureConfig": infrastructure,
-            },
-            {
-                "ModelName": "{{ params.candidate_model }}",
-                "VariantName": "candidate",
-                "InfrastructureConfig": infrastructure,
-            },
-        ],
-        shadow_mode_config={
-            "SourceModelVariantName": "AllTraffic",
-            "ShadowModelVariants": [
-                {"ShadowModelVariantName": "candidate", "SamplingPercentage": "{{ params.sampling_percent }}"}
-            ],
-        },
+        shadow_model_name="{{ params.candidate_model }}",
+        sampling_percentage="{{ params.sampling_percent }}",
         duration="{{ params.duration }}",
     )
     experiment = "{{ ti.xcom_pull(task_ids='create_experiment')['name'] }}"

@@ -62,7 +62,7 @@ def _name_param(default: str, title: str, what: str, example: str) -> Param:
 
 
 def shadow_test_params(*, include_candidate: bool = True) -> dict[str, Param]:
-    """The trigger form: endpoint, models, timing first (the form opens that section), then infrastructure and verdict.
+    """The trigger form: endpoint, candidate, role, sampling and timing first (the open section), then the rest.
 
     Airflow 3.3's trigger form expands only its default section ("Run Parameters", the Params
     without a ``section``) and collapses every named one, so what a first run needs is unsectioned.
@@ -86,18 +86,6 @@ def shadow_test_params(*, include_candidate: bool = True) -> dict[str, Param]:
             "churn-model-v2",
         )
     params |= {
-        "production_model": _name_param(
-            "churn-model-v1",
-            "Production model",
-            "The SageMaker model the production variant serves today; it keeps answering users during the test.",
-            "churn-model-v1",
-        ),
-        "production_variant": _name_param(
-            "AllTraffic",
-            "Production variant",
-            "The endpoint's production variant (SageMaker's default name is `AllTraffic`).",
-            "AllTraffic",
-        ),
         "role_arn": Param(
             "arn:aws:iam::123456789012:role/ShadowTestRole",
             type="string",
@@ -161,28 +149,28 @@ def shadow_test_params(*, include_candidate: bool = True) -> dict[str, Param]:
                 "Off (default): PROMOTE takes effect at once; REJECT and INCONCLUSIVE keep production either way."
             ),
         ),
-        "instance_type": Param(
-            "ml.m5.xlarge",
-            type="string",
+        "shadow_instance_type": Param(
+            None,
+            type=["null", "string"],
             pattern=r"^ml\.[a-z0-9-]+\.[a-z0-9]+$",
             examples=["ml.m5.large", "ml.m5.xlarge", "ml.c5.xlarge", "ml.g5.xlarge", "ml.inf2.xlarge"],
-            title="Instance type",
+            title="Shadow instance type",
             description_md=(
-                "SageMaker hosting instance type for both variants, written `ml.<family>.<size>` in lower case "
-                "(for example `ml.m5.xlarge`, `ml.c5.2xlarge`, `ml.g5.xlarge`). AWS recommends the production "
-                "variant's type and count, so the two are compared on equal hardware. Default `ml.m5.xlarge`."
+                "SageMaker hosting instance type of the candidate, written `ml.<family>.<size>` in lower case "
+                "(for example `ml.m5.xlarge`, `ml.c5.2xlarge`, `ml.g5.xlarge`). Empty (default): the production "
+                "variant's, read from the endpoint, so both are compared on equal hardware as AWS recommends."
             ),
             section="Infrastructure",
         ),
-        "instance_count": Param(
-            1,
-            type="integer",
+        "shadow_instance_count": Param(
+            None,
+            type=["null", "integer"],
             minimum=1,
             maximum=100,
-            title="Instance count",
+            title="Shadow instance count",
             description_md=(
-                "Instances per variant: a whole number from **1 to 100**. Default 1: one instance for "
-                "production and one for the candidate (you pay for the candidate's while the test runs)."
+                "Instances of the candidate: a whole number from **1 to 100**. Empty (default): as many as the "
+                "production variant has, read from the endpoint (you pay for them while the test runs)."
             ),
             section="Infrastructure",
         ),
@@ -228,21 +216,6 @@ def shadow_test_params(*, include_candidate: bool = True) -> dict[str, Param]:
     return params
 
 
-def _variant(model: str, variant: str) -> dict[str, Any]:
-    return {
-        "ModelName": model,
-        "VariantName": variant,
-        "InfrastructureConfig": {
-            "InfrastructureType": "RealTimeInference",
-            "RealTimeInferenceConfig": {
-                # Templates render strings; the request model turns "1" into 1 and rejects "one".
-                "InstanceType": "{{ params.instance_type }}",
-                "InstanceCount": "{{ params.instance_count }}",
-            },
-        },
-    }
-
-
 @task.branch(task_id="approval_gate")
 def _approval_gate(require_approval: Any) -> str:
     """Send a PROMOTE verdict through a person when the form asked for it."""
@@ -266,24 +239,22 @@ def shadow_test_tasks(candidate_model: Any, *, experiment_prefix: str = "shadow"
     from airflow.providers.standard.sensors.date_time import DateTimeSensorAsync
 
     name = experiment_prefix + "-{{ params.endpoint_name }}-{{ dag_run.run_after.strftime('%Y%m%d%H%M%S') }}"
+    # The short form: the endpoint's production variant (whatever a previous promotion named it,
+    # its model, instance type and count) is read when the task runs; the shadow variant's name is
+    # derived from the experiment's name. Nothing here hard-codes a variant name.
     create = CreateInferenceExperimentOperator(
         task_id="create_experiment",
         name=name,
         endpoint_name="{{ params.endpoint_name }}",
         role_arn="{{ params.role_arn }}",
-        model_variants=[
-            _variant("{{ params.production_model }}", "{{ params.production_variant }}"),
-            _variant(candidate_model, "candidate"),
-        ],
-        shadow_mode_config={
-            "SourceModelVariantName": "{{ params.production_variant }}",
-            "ShadowModelVariants": [
-                {"ShadowModelVariantName": "candidate", "SamplingPercentage": "{{ params.sampling_percent }}"}
-            ],
-        },
+        shadow_model_name=candidate_model,
+        sampling_percentage="{{ params.sampling_percent }}",
+        # Templates render None as "None": an empty string means "production's".
+        shadow_instance_type="{{ params.shadow_instance_type or '' }}",
+        shadow_instance_count="{{ params.shadow_instance_count or '' }}",
         # Starts now; ends by itself after the observation and decision windows, as a safety net.
         duration="{{ params.observation_seconds + params.decision_window_seconds }}",
-        description="Shadow test against {{ params.production_model }} on {{ params.endpoint_name }}, run {{ run_id }}",
+        description="Shadow test on {{ params.endpoint_name }}, run {{ run_id }}",
         tags={"pipeline": "{{ dag.dag_id }}", "run": "{{ dag_run.run_after.strftime('%Y%m%d%H%M%S') }}"},
     )
     experiment = "{{ ti.xcom_pull(task_ids='create_experiment')['name'] }}"
@@ -317,10 +288,17 @@ def shadow_test_tasks(candidate_model: Any, *, experiment_prefix: str = "shadow"
         subject="Promote the shadow candidate on {{ params.endpoint_name }}?",
         body="{{ ti.xcom_pull(task_ids='evaluate')['report_markdown'] }}",
     )
+    created = "ti.xcom_pull(task_ids='create_experiment')"
     promote_kwargs: dict[str, Any] = {
         "experiment_name": experiment,
         "promote": True,
-        "reason": "Shadow verdict PROMOTE",
+        # The promoted variant keeps production's instance type and count (AWS's recommendation).
+        "promote_with": "production_settings",
+        "reason": "Shadow verdict PROMOTE: {{ "
+        + created
+        + "['shadow_variant'] }} replaces {{ "
+        + created
+        + "['production_variant'] }}",
         "wait_for_completion": True,
         "poke_interval": POKE_INTERVAL_SECONDS,
     }

@@ -28,6 +28,7 @@ from scripts._demo_support import (
     airflow_env,
     migrate,
     production_model,
+    production_variant,
     setup_endpoint,
     task_states,
     xcom,
@@ -66,6 +67,7 @@ def main() -> int:
         sagemaker = emulator.client()
         setup_endpoint(sagemaker, pipeline)
         before = production_model(sagemaker, pipeline.endpoint)
+        variant_before = production_variant(sagemaker, pipeline.endpoint)
         say(f"endpoint {pipeline.endpoint!r} serves {before!r}; candidate: {pipeline.candidate_model!r}")
 
         say(f"airflow dags test example_shadow_test_promotion (observation window {args.observation_seconds} s)")
@@ -74,12 +76,15 @@ def main() -> int:
 
         verdict = xcom(home, "evaluate")
         after = production_model(sagemaker, pipeline.endpoint)
+        variant_after = production_variant(sagemaker, pipeline.endpoint)
         print()
         print(verdict.get("report_markdown", json.dumps(verdict, indent=2)) if verdict else "(no verdict was recorded)")
         print()
         print("tasks:", ", ".join(f"{t}={s}" for t, s in sorted(task_states(home).items())))
         print(f"production model before: {before}")
         print(f"production model after:  {after}")
+        print(f"production variant before: {variant_before}")
+        print(f"production variant after:  {variant_after}")
         decision = (verdict or {}).get("decision")
         if args.candidate == "better":
             ok = exit_code == 0 and decision == "PROMOTE" and after == pipeline.candidate_model

@@ -14,6 +14,7 @@ from airflow_provider_shadowtest.exceptions import InvalidExperimentRequest
 
 if TYPE_CHECKING:
     from airflow_provider_shadowtest.experiment.compare import config_differences
+    from airflow_provider_shadowtest.experiment.endpoint import EndpointDescription, ProductionVariant
     from airflow_provider_shadowtest.experiment.request import build_create_request
     from airflow_provider_shadowtest.experiment.schedule import (
         NormalizedSchedule,
@@ -31,6 +32,8 @@ if TYPE_CHECKING:
 #: imports (which need ``experiment.lifecycle`` or ``experiment.waiting``) do not pay for the
 #: request model and validation until a task runs.
 _LAZY = {
+    "EndpointDescription": "endpoint",
+    "ProductionVariant": "endpoint",
     "NormalizedSchedule": "schedule",
     "build_create_request": "request",
     "config_differences": "compare",
@@ -50,8 +53,10 @@ def __getattr__(name: str) -> Any:
 
 
 __all__ = [
+    "EndpointDescription",
     "InvalidExperimentRequest",
     "NormalizedSchedule",
+    "ProductionVariant",
     "build_create_request",
     "config_differences",
     "normalize_schedule",

@@ -60,7 +60,8 @@ def render_path(path: Path, style: PathStyle) -> str:
 
 def _utf16_length(value: str) -> int:
     # The service is Java: a length counts UTF-16 code units, so an emoji counts 2.
-    return len(value.encode("utf-16-le")) // 2
+    # A lone surrogate (JSON allows "\ud800") is one code unit too; "surrogatepass" counts it instead of raising.
+    return len(value.encode("utf-16-le", "surrogatepass")) // 2
 
 
 def _plural(n: int, word: str) -> str:

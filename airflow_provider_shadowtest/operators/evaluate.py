@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from airflow_provider_shadowtest._compat import AirflowFailException, BaseOperator, BranchMixIn
 from airflow_provider_shadowtest.connection import CONNECTION_TEMPLATE_FIELDS, AwsConnectionMixin
 from airflow_provider_shadowtest.exceptions import InvalidExperimentRequest, ShadowTestError
+from airflow_provider_shadowtest.lineage import OpenLineageMixin
 from airflow_provider_shadowtest.links.inference_experiment import CONSOLE_LINKS, persist_described_links
 from airflow_provider_shadowtest.links.report import ShadowTestReportLink
 from airflow_provider_shadowtest.operators.verdict_view import VERDICT_FIELD, VERDICT_RENDERERS, show_verdict
@@ -47,7 +48,7 @@ def _task_ids(value: str | Sequence[str] | None) -> list[str]:
     return [str(v) for v in value]
 
 
-class EvaluateInferenceExperimentOperator(AwsConnectionMixin, BaseOperator, BranchMixIn):
+class EvaluateInferenceExperimentOperator(OpenLineageMixin, AwsConnectionMixin, BaseOperator, BranchMixIn):
     """Compare the shadow variant's CloudWatch metrics with production's and return a verdict.
 
     Reads invocations, ``ModelLatency`` (mean and percentiles) and the 4XX, 5XX and model error

@@ -71,7 +71,6 @@ def test_minimal_example_defers_judges_and_promotes(tmp_path: Path) -> None:
         homes = prepare_homes(tmp_path, ["minimal"], airflow_env(tmp_path / "unused", emulator, dags_folder=dags))
         conf = {
             "endpoint_name": SMOKE.endpoint,
-            "production_model": SMOKE.production_model,
             "candidate_model": SMOKE.candidate_model,
             "observation_seconds": SMOKE.observation_seconds,
             "duration": "PT30M",

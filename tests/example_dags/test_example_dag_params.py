@@ -57,14 +57,18 @@ def test_numeric_bounds_are_stated_in_words(dagbag) -> None:  # type: ignore[no-
     checked = 0
     for dag_id, key, param in _params(dagbag):
         schema = param.schema
-        if schema.get("type") not in ("integer", "number"):
+        types = schema.get("type")
+        if not {"integer", "number"} & set(types if isinstance(types, list) else [types]):
             continue
         assert "minimum" in schema, f"{dag_id}.{key} has no lower bound"
         assert "maximum" in schema, f"{dag_id}.{key} has no upper bound"
         stated = _numbers_in(_description(param))
         for bound in ("minimum", "maximum"):
             assert float(schema[bound]) in stated, f"{dag_id}.{key}: {bound} {schema[bound]} not in the description"
-        assert float(param.value) in stated, f"{dag_id}.{key}: the default {param.value} is not explained"
+        if param.value is None:
+            assert "Empty (default)" in _description(param), f"{dag_id}.{key}: an empty default is not explained"
+        else:
+            assert float(param.value) in stated, f"{dag_id}.{key}: the default {param.value} is not explained"
         checked += 1
     assert checked >= 10
 

@@ -185,6 +185,13 @@ def test_unicode_tags_follow_the_java_pattern() -> None:
     assert [path for path, _ in validate_create_request(request)] == ["tags[1].Value"]
 
 
+def test_a_lone_surrogate_is_a_problem_not_a_crash() -> None:
+    # JSON can carry "\\ud800"; a length check must count it (one UTF-16 unit), not raise.
+    request = api_request()
+    request["Description"] = "\ud800"
+    assert isinstance(validate_create_request(request), list)
+
+
 def test_messages_say_what_is_wrong() -> None:
     request = api_request()
     request["ShadowModeConfig"]["ShadowModelVariants"][0]["SamplingPercentage"] = 101

@@ -162,3 +162,24 @@ class _FakeVerdict:
 
     def to_json(self) -> dict[str, Any]:
         return dict(VERDICT)
+
+
+def test_a_short_form_create_shows_the_request_it_completed_from_the_endpoint(endpoint: str, context: Any) -> None:
+    op = CreateInferenceExperimentOperator(
+        task_id="create",
+        name="short-rendered",
+        endpoint_name=endpoint,
+        role_arn=ROLE_ARN,
+        shadow_model_name=CANDIDATE_MODEL,
+        sampling_percentage="30",  # as a template renders it
+        duration="PT2H",
+        **FAST,
+    )
+    op.execute(context)
+    sent = op.request_sent
+    assert sent is not None
+    models = {v["ModelName"]: v for v in sent["ModelVariants"]}
+    assert set(models) == {PRODUCTION_MODEL, CANDIDATE_MODEL}  # production read from the endpoint
+    assert sent["ShadowModeConfig"]["ShadowModelVariants"][0]["SamplingPercentage"] == 30
+    assert isinstance(models[CANDIDATE_MODEL]["InfrastructureConfig"]["RealTimeInferenceConfig"]["InstanceCount"], int)
+    assert ISO_UTC.match(sent["Schedule"]["EndTime"])

@@ -90,7 +90,7 @@ def test_the_trigger_form_states_ranges_and_opens_on_what_a_first_run_needs(depl
         open_trigger_form(browser, server)
         form = browser.evaluate("document.querySelector('[data-testid=config-form]').innerText")
         visible = browser.evaluate(
-            "['endpoint_name', 'candidate_model', 'sampling_percent', 'observation_seconds', 'instance_count']"
+            "['endpoint_name', 'candidate_model', 'sampling_percent', 'observation_seconds', 'shadow_instance_count']"
             # Number fields carry the form's name, text fields its id (Zag derives number-input ids).
             ".map(k => [...document.querySelectorAll(`#element_${k}, [name=element_${k}], [id*=element_${k}]`)])"
             ".map(found => found.some(x => x.checkVisibility()))"
