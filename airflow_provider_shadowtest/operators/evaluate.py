@@ -583,7 +583,10 @@ class EvaluateInferenceExperimentOperator(AwsConnectionMixin, BaseOperator, Bran
             max(observed_end, observed_start + dt.timedelta(seconds=60)),
             now=now,
         )
-        raw = {role: dict(series[subject[role]].metrics) for role in ("production", "shadow")}
+        raw = {
+            role: {key: sorted(values.items()) for key, values in series[subject[role]].metrics.items()}
+            for role in ("production", "shadow")
+        }
         shaped = report_document(
             document, observed_start=to_utc_iso(observed_start), observed_end=to_utc_iso(observed_end), looks=looks
         )
