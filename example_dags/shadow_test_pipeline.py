@@ -7,7 +7,7 @@ on ``sys.path``). Everything here is cheap to import: no boto3 at module level.
 from __future__ import annotations
 
 import os
-from typing import Any
+from typing import Any, cast
 
 from airflow.providers.standard.operators.hitl import ApprovalOperator
 from airflow.sdk import Asset, AssetAlias, Param, task
@@ -86,10 +86,35 @@ def shadow_test_params(*, include_candidate: bool = True) -> dict[str, Param]:
         "observation_seconds": Param(
             3600,
             type="integer",
-            minimum=10,
+            minimum=60,
             maximum=29 * 86400,
             title="Observation window (s)",
-            description="How long the candidate receives mirrored traffic before it is judged.",
+            description="Longest time the candidate is observed after the start. The verdict is re-checked "
+            "every check interval and may come earlier: at once on a clear regression, or on clear evidence.",
+            section="Timing",
+        ),
+        "check_interval_seconds": Param(
+            300,
+            type="integer",
+            minimum=60,
+            title="Check interval (s)",
+            description="Time between two looks at the metrics (continuous guardrails).",
+            section="Timing",
+        ),
+        "warmup_seconds": Param(
+            300,
+            type="integer",
+            minimum=0,
+            title="Warm-up (s)",
+            description="Time after the start whose metrics are not judged (cold caches, JIT).",
+            section="Timing",
+        ),
+        "lag_seconds": Param(
+            180,
+            type="integer",
+            minimum=0,
+            title="CloudWatch lag (s)",
+            description="The newest minutes are not judged: CloudWatch publishes metrics a few minutes late.",
             section="Timing",
         ),
         "decision_window_seconds": Param(
@@ -124,6 +149,67 @@ def shadow_test_params(*, include_candidate: bool = True) -> dict[str, Param]:
             minimum=1,
             title="Min shadow invocations",
             description="Below this the verdict is INCONCLUSIVE and production stays.",
+            section="Verdict",
+        ),
+        "confidence_percent": Param(
+            95.0,
+            type="number",
+            minimum=50,
+            exclusiveMaximum=100,
+            title="Confidence (%)",
+            description="Confidence of every check's interval; repeated looks keep it (alpha spending).",
+            section="Verdict",
+        ),
+        "alpha_spending": Param(
+            "pocock",
+            enum=["pocock", "obrien_fleming"],
+            title="Alpha spending",
+            description="pocock stops a clear regression within minutes; obrien_fleming keeps the confidence "
+            "for the end of the observation (better for short observations).",
+            section="Verdict",
+        ),
+        "ramp_to_full_sampling": Param(
+            False,
+            type="boolean",
+            title="Ramp to 100 % sampling before promoting",
+            description="After a PROMOTE, mirror every request to the candidate and judge again (AWS's advice).",
+            section="Verdict",
+        ),
+        "capture": Param(
+            False,
+            type="boolean",
+            title="Compare predictions (data capture)",
+            description="Capture both variants' requests and answers and gate the promotion on their agreement.",
+            section="Prediction agreement",
+        ),
+        "capture_destination": Param(
+            "s3://shadow-test-captures/captures",
+            type="string",
+            pattern=r"^(https|s3)://",
+            title="Capture destination",
+            description="S3 folder for the captured requests and responses (the bucket must exist).",
+            section="Prediction agreement",
+        ),
+        "capture_label_json_path": Param(
+            "$.predicted_label",
+            type="string",
+            title="Label in the model's answer (JSON path)",
+            section="Prediction agreement",
+        ),
+        "min_agreement_percent": Param(
+            95.0,
+            type="number",
+            minimum=0,
+            maximum=100,
+            title="Min label agreement (%)",
+            description="The candidate must give production's label on at least this share of requests.",
+            section="Prediction agreement",
+        ),
+        "report_uri": Param(
+            "",
+            type="string",
+            title="Report folder",
+            description="Where the HTML report goes: s3://bucket/prefix/ or file:///path/ (empty: no report).",
             section="Verdict",
         ),
         "require_approval": Param(
@@ -167,6 +253,27 @@ def _approval_gate(require_approval: Any) -> str:
     return "approve" if str(require_approval).lower() == "true" else "promote"
 
 
+@task(task_id="capture_storage")
+def _capture_storage(capture: Any, destination: str) -> dict[str, Any] | None:
+    """The experiment's DataStorageConfig when the form asks for prediction agreement, else None."""
+    if str(capture).lower() != "true":
+        return None
+    return {
+        "Destination": destination,
+        "ContentType": {"CsvContentTypes": ["text/csv"], "JsonContentTypes": ["application/json"]},
+    }
+
+
+#: The approval's body: the verdict's Markdown and a link to the HTML report on the "Shadow tests" page.
+_APPROVAL_BODY = (
+    "{{ ti.xcom_pull(task_ids='evaluate')['report_markdown'] }}\n\n"
+    "{% if ti.xcom_pull(task_ids='evaluate').get('report_location') %}"
+    "[Shadow test report with charts](/shadowtest/reports/{{ dag.dag_id | urlencode }}/{{ run_id | urlencode }}"
+    "/evaluate) (stored at `{{ ti.xcom_pull(task_ids='evaluate')['report_location'] }}`)"
+    "{% endif %}"
+)
+
+
 @task(task_id="announce_promotion", outlets=[PROMOTIONS], trigger_rule="none_failed_min_one_success")
 def _announce_promotion(endpoint_name: str, *, outlet_events: Any = None) -> str:
     """Emit an Asset event for the promoted endpoint so downstream DAGs can run on it."""
@@ -176,13 +283,11 @@ def _announce_promotion(endpoint_name: str, *, outlet_events: Any = None) -> str
 
 
 def shadow_test_tasks(candidate_model: Any, *, experiment_prefix: str = "shadow") -> dict[str, Any]:
-    """Add create -> wait -> observe -> evaluate -> branch -> promote/keep to the current DAG.
+    """Add create -> wait -> evaluate (continuous) -> branch -> promote/keep to the current DAG.
 
     :param candidate_model: the candidate's model name: a template string or an XComArg.
     :return: the tasks by role, to chain more work before or after.
     """
-    from airflow.providers.standard.sensors.date_time import DateTimeSensorAsync
-
     name = experiment_prefix + "-{{ params.endpoint_name }}-{{ dag_run.run_after.strftime('%Y%m%d%H%M%S') }}"
     create = CreateInferenceExperimentOperator(
         task_id="create_experiment",
@@ -202,6 +307,7 @@ def shadow_test_tasks(candidate_model: Any, *, experiment_prefix: str = "shadow"
         # Starts now; ends by itself after the observation and decision windows, as a safety net.
         duration="{{ params.observation_seconds + params.decision_window_seconds }}",
         description="Shadow test against {{ params.production_model }} on {{ params.endpoint_name }}, run {{ run_id }}",
+        data_storage_config=cast("Any", _capture_storage("{{ params.capture }}", "{{ params.capture_destination }}")),
         tags={"pipeline": "{{ dag.dag_id }}", "run": "{{ dag_run.run_after.strftime('%Y%m%d%H%M%S') }}"},
     )
     experiment = "{{ ti.xcom_pull(task_ids='create_experiment')['name'] }}"
@@ -213,18 +319,25 @@ def shadow_test_tasks(candidate_model: Any, *, experiment_prefix: str = "shadow"
         poke_interval=POKE_INTERVAL_SECONDS,
         timeout=3600,
     )
-    observe = DateTimeSensorAsync(
-        task_id="observe_traffic",
-        target_time="{{ (macros.datetime.fromisoformat("
-        "ti.xcom_pull(task_ids='wait_for_running')['Schedule']['StartTime'].replace('Z', '+00:00'))"
-        " + macros.timedelta(seconds=params.observation_seconds)).isoformat() }}",
-    )
     evaluate = EvaluateInferenceExperimentOperator(
         task_id="evaluate",
         experiment_name=experiment,
+        # Continuous guardrails: a look every check interval, a decision as soon as the evidence allows.
+        observation_seconds="{{ params.observation_seconds }}",
+        check_interval_seconds="{{ params.check_interval_seconds }}",
+        warmup_seconds="{{ params.warmup_seconds }}",
+        lag_seconds="{{ params.lag_seconds }}",
+        confidence_percent="{{ params.confidence_percent }}",
+        alpha_spending="{{ params.alpha_spending }}",
+        ramp_to_full_sampling="{{ params.ramp_to_full_sampling }}",
         max_latency_increase_percent="{{ params.max_latency_increase_percent }}",
         max_error_rate_increase_percentage_points="{{ params.max_error_rate_increase_percentage_points }}",
         min_shadow_invocations="{{ params.min_shadow_invocations }}",
+        capture_comparison="{% if params.capture %}{{ {'output': {'kind': 'label', 'json_path': "
+        "params.capture_label_json_path}, 'min_agreement_percent': params.min_agreement_percent} | tojson }}"
+        "{% endif %}",
+        report_uri="{{ params.report_uri }}",
+        deferrable=True,
         promote_task_ids="approval_gate",
         reject_task_ids="keep_production",
         inconclusive_task_ids="keep_production",
@@ -233,7 +346,7 @@ def shadow_test_tasks(candidate_model: Any, *, experiment_prefix: str = "shadow"
     approve = ApprovalOperator(
         task_id="approve",
         subject="Promote the shadow candidate on {{ params.endpoint_name }}?",
-        body="{{ ti.xcom_pull(task_ids='evaluate')['report_markdown'] }}",
+        body=_APPROVAL_BODY,
     )
     promote_kwargs: dict[str, Any] = {
         "experiment_name": experiment,
@@ -255,7 +368,7 @@ def shadow_test_tasks(candidate_model: Any, *, experiment_prefix: str = "shadow"
     )
     announce = _announce_promotion("{{ params.endpoint_name }}")
 
-    create >> wait_running >> observe >> evaluate
+    create >> wait_running >> evaluate
     evaluate >> [gate, keep]
     gate >> [approve, promote]
     approve >> promote_approved

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import time
-from typing import TYPE_CHECKING, Any, Final
+from typing import TYPE_CHECKING, Any, ClassVar, Final
 
 from airflow.sdk import BaseOperator, BranchMixIn
 from airflow.sdk.exceptions import AirflowFailException
@@ -154,13 +154,17 @@ class EvaluateInferenceExperimentOperator(AwsConnectionMixin, BaseOperator, Bran
         "inconclusive_task_ids",
         *CONNECTION_TEMPLATE_FIELDS,
     )
-    template_fields_renderers: Final = {"check_settings": "json", "capture_comparison": "json"}
+    template_fields_renderers: ClassVar[dict[str, str]] = {
+        "check_settings": "json",
+        "capture_comparison": "json",
+        "botocore_config": "json",
+    }
     operator_extra_links = (ShadowTestReportLink(),)
     ui_color = "#f3e5f5"
     # Lets the scheduler honour skips recorded by this task when downstream tasks are cleared.
     inherits_from_skipmixin = True
 
-    def __init__(  # noqa: PLR0913 - one keyword per documented parameter
+    def __init__(
         self,
         *,
         experiment_name: str | None = None,
@@ -325,7 +329,9 @@ class EvaluateInferenceExperimentOperator(AwsConnectionMixin, BaseOperator, Bran
             "shadow_instance_count": count,
         }
 
-    def _evidence(self, subject: Mapping[str, Any], config: EvaluateConfig, end: dt.datetime, now: dt.datetime) -> Evidence:
+    def _evidence(
+        self, subject: Mapping[str, Any], config: EvaluateConfig, end: dt.datetime, now: dt.datetime
+    ) -> Evidence:
         from airflow_provider_shadowtest.hooks.metric_series import fetch_evidence
 
         wanted = set(_REPORTED_PERCENTILES) | set(config.settings.percentiles)
@@ -473,9 +479,9 @@ class EvaluateInferenceExperimentOperator(AwsConnectionMixin, BaseOperator, Bran
         state["fraction"] = result.fraction
         if decision is None:
             return None
-        if decision == Decision.PROMOTE.value and phase == "observe" and config.ramp_plan is not None:
-            if self._ramp(state, described, document, now, config):
-                return None
+        ramp = decision == Decision.PROMOTE.value and phase == "observe" and config.ramp_plan is not None
+        if ramp and self._ramp(state, described, document, now, config):
+            return None
         if state.get("ramp"):
             document["ramp"] = state["ramp"]
         return self._finish(context, document, subject, config, state["looks"])

@@ -67,7 +67,7 @@ def _seconds(errors: list[tuple[str, str]], field: str, value: Any, *, minimum: 
 
 
 def _mapping(errors: list[tuple[str, str]], field: str, value: Any) -> Mapping[str, Any] | None:
-    if value is None or value == "" or value == {}:
+    if value is None or value in ("", {}):
         return None
     if isinstance(value, str):
         try:
@@ -81,7 +81,7 @@ def _mapping(errors: list[tuple[str, str]], field: str, value: Any) -> Mapping[s
     return value
 
 
-def build_config(  # noqa: PLR0913, C901 - one argument per operator parameter, each checked
+def build_config(
     *,
     max_latency_increase_percent: Any,
     max_error_rate_increase_percentage_points: Any,

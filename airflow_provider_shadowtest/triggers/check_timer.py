@@ -42,4 +42,4 @@ class ContinuousCheckTrigger(BaseTrigger):
             if left <= 0:
                 break
             await asyncio.sleep(min(left, 3600.0))
-        yield TriggerEvent({"status": "success", "state": self.state})
+        yield TriggerEvent({"status": "success", "state": self.state})  # type: ignore[no-untyped-call]

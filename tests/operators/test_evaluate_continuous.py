@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import functools
+import types
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
@@ -87,17 +89,19 @@ def drive(op: EvaluateInferenceExperimentOperator, clock: time_machine.Traveller
         try:
             return step(), ti, triggers
         except TaskDeferred as deferred:
-            trigger = deferred.trigger
-            assert isinstance(trigger, ContinuousCheckTrigger)
-            assert deferred.method_name == "resume"
-            # What the triggerer stores and re-creates: only the serialized form.
-            path, kwargs = trigger.serialize()
-            assert path.endswith("check_timer.ContinuousCheckTrigger")
-            trigger = ContinuousCheckTrigger(**kwargs)
-            triggers.append(trigger)
-            clock.move_to(dt.datetime.fromtimestamp(trigger.moment_epoch_seconds, dt.timezone.utc))
-            event = asyncio.run(_first_event(trigger))
-            step = lambda event=event: op.resume(context, event=event)  # noqa: E731
+            trigger, method = deferred.trigger, deferred.method_name
+        else:  # pragma: no cover - returned above
+            break
+        assert isinstance(trigger, ContinuousCheckTrigger)
+        assert method == "resume"
+        # What the triggerer stores and re-creates: only the serialized form.
+        path, kwargs = trigger.serialize()
+        assert path.endswith("check_timer.ContinuousCheckTrigger")
+        trigger = ContinuousCheckTrigger(**kwargs)
+        triggers.append(trigger)
+        clock.move_to(dt.datetime.fromtimestamp(trigger.moment_epoch_seconds, dt.timezone.utc))
+        event = asyncio.run(_first_event(trigger))
+        step = functools.partial(op.resume, context, event=event)
     raise AssertionError("no decision")
 
 
@@ -148,7 +152,7 @@ def test_non_deferrable_mode_sleeps_in_the_worker(world: Any, monkeypatch: pytes
         slept.append(seconds)
         clock.shift(dt.timedelta(seconds=seconds))
 
-    monkeypatch.setattr(evaluate_module.time, "sleep", sleep)
+    monkeypatch.setattr(evaluate_module, "time", types.SimpleNamespace(sleep=sleep))
     op = operator(observation_seconds=3600, check_interval_seconds=120, warmup_seconds=120, deferrable=False)
     ti = RecordingTaskInstance()
     document = op.execute(cast("Any", {"ti": ti}))
@@ -192,10 +196,12 @@ def test_report_is_written_to_file_and_linked(world: Any, tmp_path: Path) -> Non
     )
     document, ti, _ = drive(op, clock)
     location = document["report_location"]
-    assert location.startswith("file://") and location.endswith("/exp/dag/run-1/evaluate.html")
+    assert location.startswith("file://")
+    assert location.endswith("/exp/dag/run-1/evaluate.html")
     html = Path(location.removeprefix("file://")).read_text(encoding="utf-8")
     assert 'data-decision="REJECT"' in html
-    assert 'class="band warmup"' in html and 'class="band lag"' in html
+    assert 'class="band warmup"' in html
+    assert 'class="band lag"' in html
     assert "warm-up (120 s, not judged)" in html
     assert "<svg" in html
     assert ti.xcoms[XCOM_KEY] == {"location": location}

@@ -219,7 +219,12 @@ def test_bad_arguments_are_named_before_any_aws_call(shadow_test: Callable[..., 
     with pytest.raises(InvalidExperimentRequest) as raised:
         run(op)
     fields = [field for field, _ in raised.value.errors]
-    assert fields == ["confidence_percent", "lag_seconds", "observation_seconds", "capture_comparison.min_agreement_percent"]
+    assert fields == [
+        "confidence_percent",
+        "lag_seconds",
+        "observation_seconds",
+        "capture_comparison.min_agreement_percent",
+    ]
     assert sum(handle.stats().values()) == 0
 
 
