@@ -24,6 +24,7 @@ from airflow_provider_shadowtest.operators import evaluate as evaluate_module
 from airflow_provider_shadowtest.operators.evaluate import EvaluateInferenceExperimentOperator
 from airflow_provider_shadowtest.testing import create_endpoint, create_model, mock_shadow_tests, shadow_test_request
 from airflow_provider_shadowtest.triggers.check_timer import ContinuousCheckTrigger
+from airflow_provider_shadowtest.verdict import SequentialPlan
 from tests.operators.test_evaluate_operator import BASELINE, CANDIDATES, RecordingTaskInstance
 
 if TYPE_CHECKING:
@@ -129,6 +130,7 @@ def test_continuous_mode_defers_between_looks_and_rejects_a_5xx_candidate_early(
     assert sequential["instance_hours_saved"] > 1.0
     assert [c["name"] for c in document["checks"] if c["outcome"] == "regression"] == ["error_rate_5xx"]
     assert document["looks"][-1]["decision"] == "REJECT"
+    assert document["sequential"]["look"] == len(document["looks"])
     assert all(look["decision"] == "continue" for look in document["looks"][:-1])
 
 
@@ -140,6 +142,14 @@ def test_continuous_mode_promotes_a_better_candidate_before_the_end(world: Any) 
     assert document["decision"] == "PROMOTE", document["report_markdown"]
     assert document["sequential"]["decided_early"] is True
     assert 1 < len(triggers) < 18
+    assert document["sequential"]["look"] == len(document["looks"]) > 1
+    # Each look spends only the alpha since the previous look (repeated looks do not inflate errors).
+    plan = SequentialPlan(observation_seconds=5400 - 300, check_interval_seconds=300)
+    previous = 0.0
+    for entry in document["looks"]:
+        expected = plan.look_confidence_percent(95.0, previous, entry["information_fraction"])
+        assert entry["look_confidence_percent"] == pytest.approx(expected, abs=1e-3)
+        previous = entry["information_fraction"]
     assert "instance-hours saved" in document["report_markdown"]
 
 
