@@ -64,7 +64,7 @@ CANDIDATE_PROFILES: dict[str, dict[str, str]] = {
     },
     # Healthy latency and errors, but it gives another label than production on 10 % of requests.
     "disagreeing": {
-        "shadowtest:latency-ms": "40",
+        "shadowtest:latency-ms": "35",
         "shadowtest:latency-spread": "0.35",
         **BASELINE_ERRORS,
         "shadowtest:disagreement-rate": "10%",

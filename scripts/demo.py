@@ -112,9 +112,10 @@ def main() -> int:
             expected = f"PROMOTE and {pipeline.candidate_model!r} serving production"
         else:
             ok = exit_code == 0 and decision == "REJECT" and after == before
+            expected = f"REJECT and {before!r} still serving production"
         if pipeline.capture:
             ok = ok and "Prediction agreement" in str((verdict or {}).get("report_markdown"))
-            expected = f"REJECT and {before!r} still serving production"
+            expected += ", with the prediction agreement section"
         elapsed = time.monotonic() - started
         if ok:
             say(f"demo passed in {elapsed:.0f} s: {expected}")

@@ -17,7 +17,6 @@ from airflow_provider_shadowtest.links.report import ShadowTestReportLink
 from airflow_provider_shadowtest.operators.evaluate_config import EvaluateConfig, build_config
 from airflow_provider_shadowtest.parsing import parse_bool
 from airflow_provider_shadowtest.verdict import Decision, JudgeSettings, StatisticalVerdict, look, parse_time
-from airflow_provider_shadowtest.verdict.combine import apply_capture, report_document
 
 if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
@@ -452,7 +451,9 @@ class EvaluateInferenceExperimentOperator(AwsConnectionMixin, BaseOperator, Bran
         )
         document = result.verdict.to_json()
         decision = result.decision.value if result.decision is not None else None
-        if decision == Decision.PROMOTE.value and config.capture is not None:
+        # The captures can only change a PROMOTE, or decide an INCONCLUSIVE end (a disagreement rejects).
+        gated = decision == Decision.PROMOTE.value or (result.final and decision == Decision.INCONCLUSIVE.value)
+        if gated and config.capture is not None:
             document = self._with_capture(document, config, described, evidence)
             decision = document["decision"]
             if decision == Decision.INCONCLUSIVE.value and not result.final:
@@ -527,20 +528,9 @@ class EvaluateInferenceExperimentOperator(AwsConnectionMixin, BaseOperator, Bran
     ) -> dict[str, Any]:
         if config.capture is None:
             return document
-        from airflow_provider_shadowtest.hooks.capture import CaptureHook
-        from airflow_provider_shadowtest.verdict.capture import render_capture_markdown
+        from airflow_provider_shadowtest.operators.evaluate_outputs import compare_captures
 
-        connection = self.connection
-        hook = CaptureHook(
-            aws_conn_id=connection.aws_conn_id,
-            region_name=connection.region_name,
-            verify=connection.verify,
-            config=connection.botocore_config,
-            max_attempts=connection.max_attempts,
-        )
-        end = max(evidence.window_end, evidence.window_start + dt.timedelta(seconds=1))
-        result = hook.compare_experiment(described, config.capture, start=evidence.window_start, end=end)
-        combined = apply_capture(document, result.to_json(), render_capture_markdown(result))
+        combined = compare_captures(self.connection, config.capture, document, described, evidence)
         self.log.info("Prediction agreement: %s", combined["capture"]["decision"])
         return combined
 
@@ -570,43 +560,23 @@ class EvaluateInferenceExperimentOperator(AwsConnectionMixin, BaseOperator, Bran
     def _write_report(
         self, context: Context, document: Mapping[str, Any], subject: Mapping[str, Any], looks: list[dict[str, Any]]
     ) -> str:
-        from airflow_provider_shadowtest.hooks.metric_series import fetch_variant_series
         from airflow_provider_shadowtest.links.report import persist_report_location
-        from airflow_provider_shadowtest.report_storage import report_file_name, write_report
-        from airflow_provider_shadowtest.verdict.html_report import render_html_report
+        from airflow_provider_shadowtest.operators.evaluate_outputs import write_verdict_report
 
-        now = _now()
-        window = document.get("window") or {}
-        start = dt.datetime.fromisoformat(subject["start"].replace("Z", "+00:00"))
-        observed_start = start if not document.get("ramp") else parse_time("ramp", document["ramp"]["at"]) or start
-        end = parse_time("window.end", window.get("end")) or now
-        observed_end = min(now, end + dt.timedelta(seconds=float(window.get("lag_seconds") or 0)))
-        series, _ = fetch_variant_series(
-            self.hook.get_cloudwatch_client(),
-            subject["endpoint"],
-            [subject["production"], subject["shadow"]],
-            observed_start,
-            max(observed_end, observed_start + dt.timedelta(seconds=60)),
-            now=now,
-        )
-        raw = {
-            role: {key: sorted(values.items()) for key, values in series[subject[role]].metrics.items()}
-            for role in ("production", "shadow")
-        }
-        shaped = report_document(
-            document, observed_start=to_utc_iso(observed_start), observed_end=to_utc_iso(observed_end), looks=looks
-        )
-        html = render_html_report(shaped, series=raw, experiment=self._describe() or None, generated_at=now)
         ti = context["ti"]
-        name = report_file_name(
+        location = write_verdict_report(
+            self.hook,
+            document,
+            subject,
+            looks,
+            described=self._describe(),
+            report_uri=str(self.report_uri),
+            conn_id=self.aws_conn_id if str(self.report_uri).startswith("s3://") else None,
             dag_id=str(getattr(ti, "dag_id", "") or "dag"),
             run_id=str(context.get("run_id") or getattr(ti, "run_id", "") or "run"),
             task_id=str(ti.task_id),
             map_index=int(getattr(ti, "map_index", -1)),
-            experiment_name=self.experiment_name or "",
         )
-        conn_id = self.aws_conn_id if str(self.report_uri).startswith("s3://") else None
-        location = write_report(html, str(self.report_uri), name, conn_id=conn_id)
         self.log.info("Shadow test report written to %s", location)
         persist_report_location(context, self, location)
         return location
