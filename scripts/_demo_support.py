@@ -238,10 +238,11 @@ def prepare_homes(work: Path, names: list[str], env: dict[str, str]) -> dict[str
 class Pipeline:
     """One promotion-pipeline run: its endpoint, its models, and the DAG's ``--conf``.
 
-    The evaluate step runs in continuous mode: a look every minute after a 1-minute warm-up, with
-    O'Brien-Fleming alpha spending (keeps the confidence for the end of a short observation; a
-    clear regression such as 5 % 5XX still stops at the first look). A PROMOTE needs about seven
-    judged minutes: the latency interval comes from per-minute pairs.
+    The evaluate step runs in continuous mode: a look every two minutes after a 1-minute warm-up,
+    with O'Brien-Fleming alpha spending (keeps the confidence for the end of a short observation;
+    a clear regression such as 5 % 5XX still stops within the first looks). A PROMOTE needs about
+    seven judged minutes: the latency interval comes from per-minute pairs (Wilcoxon signed-rank),
+    and its final look must keep enough of the confidence budget.
     """
 
     endpoint: str
@@ -249,7 +250,7 @@ class Pipeline:
     candidate_model: str
     candidate: str  # a key of CANDIDATE_PROFILES
     observation_seconds: int = 540
-    check_interval_seconds: int = 60
+    check_interval_seconds: int = 120
     warmup_seconds: int = 60
     lag_seconds: int = 30
     report_uri: str = ""
