@@ -9,8 +9,10 @@ one keeps it from being PROMOTE (INCONCLUSIVE instead), whatever the metrics sai
 from __future__ import annotations
 
 import copy
+import datetime as dt
 from typing import TYPE_CHECKING, Any
 
+from airflow_provider_shadowtest.jsonsafe import to_utc_iso
 from airflow_provider_shadowtest.verdict.stat_report import render_statistical_markdown
 
 if TYPE_CHECKING:
@@ -92,21 +94,44 @@ def _capture_report_check(check: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
+def _shifted(moment: Any, seconds: float) -> str | None:
+    if not isinstance(moment, str) or not moment:
+        return None
+    try:
+        value = dt.datetime.fromisoformat(moment.replace("Z", "+00:00"))
+    except ValueError:
+        return moment
+    return to_utc_iso(value + dt.timedelta(seconds=seconds))
+
+
+def is_statistical(document: Mapping[str, Any]) -> bool:
+    """True for a statistical judge's verdict (intervals nested per check), which the HTML report needs shaped."""
+    return "confidence_percent" in document and any(
+        isinstance(c, dict) and "outcome" in c for c in document.get("checks") or []
+    )
+
+
 def report_document(
     document: Mapping[str, Any],
     *,
-    observed_start: str,
-    observed_end: str,
-    looks: Sequence[Mapping[str, Any]] = (),
+    observed_start: str | None = None,
+    observed_end: str | None = None,
+    looks: Sequence[Mapping[str, Any]] | None = None,
 ) -> dict[str, Any]:
     """Shape a verdict for :func:`~airflow_provider_shadowtest.verdict.html_report.render_html_report`.
 
     The report draws the observed range with the warm-up and lag bands, so its window is the
     observed one (``observed_start``: when the shadow started serving; ``observed_end``: the
     last look), not the judged one; checks carry their interval bounds flat; capture checks
-    follow the metric checks; continuous mode adds each look and the decision's time.
+    follow the metric checks; continuous mode adds each look and the decision's time. Without
+    ``observed_*`` the judged window is widened by the warm-up and the lag; without ``looks``,
+    the document's ``looks`` are used.
     """
     window = dict(document.get("window") or {})
+    if looks is None:
+        looks = [look for look in document.get("looks") or [] if isinstance(look, dict)]
+    observed_start = observed_start or _shifted(window.get("start"), -float(window.get("warmup_seconds") or 0))
+    observed_end = observed_end or _shifted(window.get("end"), float(window.get("lag_seconds") or 0))
     sequential = document.get("sequential") or {}
     checks = [_report_check(c) for c in document.get("checks") or []]
     checks += [_capture_report_check(c) for c in (document.get("capture") or {}).get("checks") or []]
