@@ -99,10 +99,11 @@ def main() -> int:
         print(
             "Shadow tests page: run\n"
             f"  AIRFLOW_HOME={home} AIRFLOW__CORE__DAGS_FOLDER={env['AIRFLOW__CORE__DAGS_FOLDER']} "
+            "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_ALL_ADMINS=True "
             f"AIRFLOW__DATABASE__SQL_ALCHEMY_CONN={env['AIRFLOW__DATABASE__SQL_ALCHEMY_CONN']} "
             f"{sys.executable} -m airflow api-server --host 127.0.0.1 --port 8080\n"
-            "  and open http://127.0.0.1:8080/shadowtest/ (sign in with the admin password the api-server prints; "
-            "the verdict and report are listed, SageMaker itself is offline once the demo's emulator stopped)"
+            "  and open http://127.0.0.1:8080/shadowtest/ (the verdict and its report are listed; SageMaker "
+            "itself is offline once the demo's emulator stopped), or open the report file above in a browser"
         )
         print(f"production model before: {before}")
         print(f"production model after:  {after}")
