@@ -134,7 +134,6 @@ def report_document(
     observed_end = observed_end or _shifted(window.get("end"), float(window.get("lag_seconds") or 0))
     sequential = document.get("sequential") or {}
     checks = [_report_check(c) for c in document.get("checks") or []]
-    checks += [_capture_report_check(c) for c in (document.get("capture") or {}).get("checks") or []]
     out: dict[str, Any] = {
         "decision": document.get("decision"),
         "reasons": list(document.get("reasons") or []) + list(document.get("notes") or []),
@@ -151,6 +150,12 @@ def report_document(
         },
         "looks": [dict(look) for look in looks],
     }
+    capture = document.get("capture")
+    if isinstance(capture, dict):
+        out["capture"] = {
+            **{k: v for k, v in capture.items() if k != "checks"},
+            "checks": [_capture_report_check(c) for c in capture.get("checks") or []],
+        }
     if looks:
         out["decided_at"] = looks[-1].get("at")
     if sequential:

@@ -219,15 +219,19 @@ def test_report_is_written_to_file_and_linked(world: Any, tmp_path: Path) -> Non
 
 
 @pytest.mark.parametrize(("candidate", "decision"), [("equal", "PROMOTE"), ("disagreeing", "REJECT")])
-def test_capture_agreement_gates_the_promotion(world: Any, candidate: str, decision: str) -> None:
+def test_capture_agreement_gates_the_promotion(world: Any, candidate: str, decision: str, tmp_path: Path) -> None:
     clock, make = world
     make(candidate, capture=True)
     clock.move_to(START + dt.timedelta(hours=2))
-    op = operator(warmup_seconds=300, lag_seconds=120, capture_comparison=LABELS, fail_on_reject=False)
+    op = operator(
+        warmup_seconds=300, lag_seconds=120, capture_comparison=LABELS, fail_on_reject=False, report_uri=str(tmp_path)
+    )
     ti = RecordingTaskInstance()
     document = op.execute(cast("Any", {"ti": ti}))
     assert document["decision"] == decision, document["report_markdown"]
     assert "## Prediction agreement (data capture)" in document["report_markdown"]
+    html = Path(document["report_location"].removeprefix("file://")).read_text(encoding="utf-8")
+    assert '<section id="prediction-agreement">' in html
     checks = {c["name"]: c["decision"] for c in document["capture"]["checks"]}
     assert checks["label_agreement"] == ("pass" if decision == "PROMOTE" else "fail")
     if decision == "REJECT":

@@ -76,11 +76,14 @@ def test_report_document_flattens_intervals_and_widens_the_window(promote: dict[
         source["interval"]["high"],
     )
     assert latency["decision"] == "within"
-    assert shaped["checks"][-1]["label"] == "Agreement: check_0 (agreement_percent)"
+    assert shaped["capture"]["checks"][0]["label"] == "Agreement: check_0 (agreement_percent)"
+    assert all(c["name"] != "check_0" for c in shaped["checks"])
     # The judged window starts after the 300 s warm-up and ends 180 s before the lag's end.
     assert shaped["window"]["warmup_seconds"] == 300
     assert shaped["window"]["start"] < promote["window"]["start"]
     assert shaped["window"]["end"] > promote["window"]["end"]
     html = render_html_report(shaped)
     assert 'data-check="latency_average"' in html
+    assert '<section id="prediction-agreement">' in html
+    assert 'data-check="check_0"' in html
     assert f"[{source['interval']['low']:+.2f}, {source['interval']['high']:+.2f}]" in html
