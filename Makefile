@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install test lint typecheck unit demo demo-reject demo-capture bench clean
+.PHONY: install test lint typecheck unit demo demo-reject demo-capture bench clean matrix-smoke
 
 $(BIN)/uv:
 	$(PYTHON) -m venv $(VENV)
@@ -39,6 +39,14 @@ demo-capture: $(STAMP)
 
 bench: $(STAMP)
 	for f in benchmarks/bench_*.py; do $(BIN)/python $$f || exit 1; done
+
+# One entry of the Airflow version matrix (constraints/$(MATRIX_ENTRY).txt): the smoke suite in
+# that entry's cached venv (.ci/matrix-venv). Warnings are not errors there: older Airflow
+# versions warn about their own deprecations.
+MATRIX_ENTRY ?= airflow-2.11
+matrix-smoke: | $(BIN)/uv
+	venv="$$(UV=$(BIN)/uv .ci/matrix-venv $(MATRIX_ENTRY))" && \
+	"$$venv/bin/python" -m pytest tests/compat -q -o filterwarnings=
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache build dist

@@ -113,5 +113,24 @@ class ExperimentConfigMismatch(ShadowTestError):
         )
 
 
+class PreflightCheckFailed(ShadowTestError):
+    """The endpoint cannot host the shadow test now; nothing was created.
+
+    :param endpoint_name: the endpoint checked.
+    :param problems: ``(rule, message)`` for each failed rule (see
+        :mod:`airflow_provider_shadowtest.experiment.preflight`).
+    """
+
+    def __init__(self, endpoint_name: str, experiment_name: str, problems: Iterable[tuple[str, str]]) -> None:
+        self.endpoint_name = endpoint_name
+        self.experiment_name = experiment_name
+        self.problems = list(problems)
+        lines = "\n".join(f"  - [{rule}] {message}" for rule, message in self.problems)
+        super().__init__(
+            f"Pre-flight check failed: endpoint {endpoint_name!r} cannot host shadow test {experiment_name!r} "
+            f"now; nothing was created:\n{lines}"
+        )
+
+
 class WaitTimeout(ShadowTestError):
     """Waiting for a status took longer than the timeout."""

@@ -51,7 +51,7 @@ import os
 
 import pendulum
 from airflow.sdk import DAG, task
-from shadow_test_pipeline import _variant, shadow_test_params
+from shadow_test_pipeline import shadow_test_params
 
 from airflow_provider_shadowtest.operators.evaluate import EvaluateInferenceExperimentOperator
 from airflow_provider_shadowtest.operators.inference_experiment import (
@@ -97,16 +97,8 @@ with DAG(
         name="fixed-{{ params.endpoint_name }}-{{ ts_nodash | lower }}",
         endpoint_name="{{ params.endpoint_name }}",
         role_arn="{{ params.role_arn }}",
-        model_variants=[
-            _variant("{{ params.production_model }}", "{{ params.production_variant }}"),
-            _variant("{{ params.candidate_model }}", "candidate"),
-        ],
-        shadow_mode_config={
-            "SourceModelVariantName": "{{ params.production_variant }}",
-            "ShadowModelVariants": [
-                {"ShadowModelVariantName": "candidate", "SamplingPercentage": "{{ params.sampling_percent }}"}
-            ],
-        },
+        shadow_model_name="{{ params.candidate_model }}",
+        sampling_percentage="{{ params.sampling_percent }}",
         duration="{{ params.observation_seconds + params.decision_window_seconds }}",
     )
     evaluate = EvaluateInferenceExperimentOperator(

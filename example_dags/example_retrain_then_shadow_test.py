@@ -1,9 +1,15 @@
 """Retrain, register the new model, shadow-test it against production, promote it if it is as good.
 
-The training step is simulated: it registers a new SageMaker Model that reuses the production
-model's container with a new artifact. On the offline emulator, its ``simulated_quality`` form
-field sets the new model's traffic profile (through ``shadowtest:*`` model tags), so the pipeline
-can be watched promoting a better model or rejecting a worse one.
+The training step is simulated: it reads the model the endpoint serves now (after a previous run's
+promotion, that run's candidate) and registers a new SageMaker Model that reuses its container with
+a new artifact. The shadow test then reads the endpoint's production variant itself (short form), so
+the pipeline can run on a schedule: each run shadow-tests against the previous winner. On the
+offline emulator, its ``simulated_quality`` form field sets the new model's traffic profile (through
+``shadowtest:*`` model tags), so the pipeline can be watched promoting a better model or rejecting a
+worse one.
+
+Requires Airflow 3.1 or later: the optional human approval step is the standard provider's
+``ApprovalOperator`` (human-in-the-loop, Airflow 3.1+). ``example_shadow_test_minimal`` runs on 2.11+.
 """
 
 from __future__ import annotations
@@ -22,16 +28,21 @@ SIMULATED_PROFILES = {
 
 
 @task(task_id="train_and_register")
-def train_and_register(production_model: str, run_key: str, quality: str, aws_conn_id: str = "aws_default") -> str:
+def train_and_register(endpoint_name: str, run_key: str, quality: str, aws_conn_id: str = "aws_default") -> str:
     """Pretend to train; register the result as a new SageMaker Model and return its name."""
     from airflow_provider_shadowtest.hooks.inference_experiment import InferenceExperimentHook
 
-    client: Any = InferenceExperimentHook(aws_conn_id=aws_conn_id).client
+    hook = InferenceExperimentHook(aws_conn_id=aws_conn_id)
+    client: Any = hook.client
+    [production_model, *_] = hook.endpoint_production_models(endpoint_name)
     production = client.describe_model(ModelName=production_model)
-    name = f"{production_model[:40]}-retrained-{run_key}"[:63]
+    family = production_model.split("-retrained-")[0][:40]
+    name = f"{family}-retrained-{run_key}"[:63]
     container = dict(production["PrimaryContainer"])
-    container["ModelDataUrl"] = f"s3://models/{production_model}/{run_key}/model.tar.gz"
+    container["ModelDataUrl"] = f"s3://models/{family}/{run_key}/model.tar.gz"
     tags = [{"Key": "trained-by", "Value": "example_retrain_then_shadow_test"}]
+    # Emulator only: the request rate belongs to the endpoint's traffic, so it carries over.
+    tags += [t for t in client.list_tags(ResourceArn=production["ModelArn"])["Tags"] if t["Key"] == "shadowtest:rps"]
     tags += [{"Key": k, "Value": v} for k, v in SIMULATED_PROFILES.get(quality, {}).items()]
     client.create_model(
         ModelName=name,
@@ -62,7 +73,7 @@ with DAG(
     doc_md=__doc__,
 ):
     candidate = train_and_register(
-        "{{ params.production_model }}",
+        "{{ params.endpoint_name }}",
         "{{ dag_run.run_after.strftime('%Y%m%d%H%M%S') }}",
         "{{ params.simulated_quality }}",
     )

@@ -1,15 +1,25 @@
-"""The smallest useful shadow test: create it, wait until it runs, wait until it completes.
+"""The smallest useful shadow test: create it, wait until it runs, observe, judge, promote.
 
-The sensors defer to the triggerer and sleep until the scheduled start and end, so a week-long
-experiment costs a handful of API calls, not one per poll.
+Requires Airflow 2.11 or later (it runs unchanged on 2.11, 3.0 and every later 3.x; the CI matrix
+runs it on each). The wait for Running defers to the triggerer, so it costs a handful of API
+calls however long the start takes. The verdict fails the ``evaluate`` task on REJECT or
+INCONCLUSIVE, so ``promote`` only runs on PROMOTE; otherwise the experiment ends by itself at the
+end of ``duration`` and production keeps serving.
 """
 
 from __future__ import annotations
 
 import pendulum
-from airflow.sdk import DAG, Param
 
-from airflow_provider_shadowtest.operators.inference_experiment import CreateInferenceExperimentOperator
+# airflow.sdk on Airflow 3, airflow.models on 2.x: the common-compat provider picks the right one.
+from airflow.providers.common.compat.sdk import DAG, Param
+from airflow.providers.standard.sensors.date_time import DateTimeSensorAsync
+
+from airflow_provider_shadowtest.operators.evaluate import EvaluateInferenceExperimentOperator
+from airflow_provider_shadowtest.operators.inference_experiment import (
+    CreateInferenceExperimentOperator,
+    StopInferenceExperimentOperator,
+)
 from airflow_provider_shadowtest.sensors.inference_experiment import InferenceExperimentSensor
 
 with DAG(
@@ -19,55 +29,39 @@ with DAG(
     catchup=False,
     params={
         "endpoint_name": Param("churn-endpoint", type="string", title="Endpoint"),
-        "production_model": Param("churn-model-v1", type="string", title="Production model"),
         "candidate_model": Param("churn-model-v2", type="string", title="Candidate model"),
         "role_arn": Param("arn:aws:iam::123456789012:role/ShadowTestRole", type="string", title="Role ARN"),
         "sampling_percent": Param(50, type="integer", minimum=0, maximum=100, title="Sampling (%)"),
-        "duration": Param("P7D", type="string", title="Duration (ISO-8601, e.g. PT1H, P7D)"),
+        "observation_seconds": Param(3600, type="integer", minimum=10, title="Observation (s)"),
+        "duration": Param("P1D", type="string", title="Duration (ISO-8601, e.g. PT1H, P7D)"),
     },
     tags=["sagemaker", "shadow-test", "example"],
     doc_md=__doc__,
 ):
-    infrastructure = {
-        "InfrastructureType": "RealTimeInference",
-        "RealTimeInferenceConfig": {"InstanceType": "ml.m5.xlarge", "InstanceCount": 1},
-    }
+    # The endpoint's production variant (name, model, instance type and count) is read when the
+    # task runs; the shadow runs on the same instances and gets a name derived from the experiment's.
     create = CreateInferenceExperimentOperator(
         task_id="create_experiment",
-        name="minimal-{{ params.endpoint_name }}-{{ dag_run.run_after.strftime('%Y%m%d%H%M%S') }}",
+        # The run's start date is stable across task retries, so a retried create reuses the experiment.
+        name="minimal-{{ params.endpoint_name }}-{{ dag_run.start_date.strftime('%Y%m%d%H%M%S') }}",
         endpoint_name="{{ params.endpoint_name }}",
         role_arn="{{ params.role_arn }}",
-        model_variants=[
-            {
-                "ModelName": "{{ params.production_model }}",
-                "VariantName": "AllTraffic",
-                "InfrastructureConfig": infrastructure,
-            },
-            {
-                "ModelName": "{{ params.candidate_model }}",
-                "VariantName": "candidate",
-                "InfrastructureConfig": infrastructure,
-            },
-        ],
-        shadow_mode_config={
-            "SourceModelVariantName": "AllTraffic",
-            "ShadowModelVariants": [
-                {"ShadowModelVariantName": "candidate", "SamplingPercentage": "{{ params.sampling_percent }}"}
-            ],
-        },
+        shadow_model_name="{{ params.candidate_model }}",
+        sampling_percentage="{{ params.sampling_percent }}",
         duration="{{ params.duration }}",
     )
     experiment = "{{ ti.xcom_pull(task_ids='create_experiment')['name'] }}"
     running = InferenceExperimentSensor(
-        task_id="wait_for_running", experiment_name=experiment, target="running", deferrable=True, poke_interval=5
+        task_id="wait_for_running", experiment_name=experiment, target="running", deferrable=True, poke_interval=2
     )
-    completed = InferenceExperimentSensor(
-        task_id="wait_for_completed",
-        experiment_name=experiment,
-        target="completed",
-        deferrable=True,
-        poke_interval=5,
-        # Airflow's default sensor timeout is 7 days; an experiment may run for 30.
-        timeout=31 * 24 * 3600,
+    observe = DateTimeSensorAsync(
+        task_id="observe_traffic",
+        target_time="{{ (macros.datetime.fromisoformat("
+        "ti.xcom_pull(task_ids='wait_for_running')['Schedule']['StartTime'].replace('Z', '+00:00'))"
+        " + macros.timedelta(seconds=params.observation_seconds)).isoformat() }}",
     )
-    create >> running >> completed
+    evaluate = EvaluateInferenceExperimentOperator(task_id="evaluate", experiment_name=experiment)
+    promote = StopInferenceExperimentOperator(
+        task_id="promote", experiment_name=experiment, promote=True, reason="Shadow verdict PROMOTE"
+    )
+    create >> running >> observe >> evaluate >> promote

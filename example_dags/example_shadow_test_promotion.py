@@ -4,6 +4,9 @@ Trigger it from the Airflow UI: the form (DAG Params) is the user interface. The
 the shadow test, waits until it runs, lets it observe live traffic, judges the candidate from
 CloudWatch metrics, and then promotes it (optionally after a person approves the report) or keeps
 production and says why.
+
+Requires Airflow 3.1 or later: the optional human approval step is the standard provider's
+``ApprovalOperator`` (human-in-the-loop, Airflow 3.1+). ``example_shadow_test_minimal`` runs on 2.11+.
 """
 
 from __future__ import annotations

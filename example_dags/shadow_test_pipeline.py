@@ -2,6 +2,9 @@
 
 Not a DAG file itself. The example DAGs import it from the DAGs folder (Airflow puts that folder
 on ``sys.path``). Everything here is cheap to import: no boto3 at module level.
+
+Requires Airflow 3.1 or later: the optional human approval step is the standard provider's
+``ApprovalOperator`` (human-in-the-loop, Airflow 3.1+). ``example_shadow_test_minimal`` runs on 2.11+.
 """
 
 from __future__ import annotations
@@ -40,22 +43,6 @@ def shadow_test_params(*, include_candidate: bool = True) -> dict[str, Param]:
             description="The SageMaker endpoint whose production variant the candidate shadows.",
             section="Endpoint",
         ),
-        "production_variant": Param(
-            "AllTraffic",
-            type="string",
-            pattern=_NAME,
-            title="Production variant",
-            description="The endpoint's production variant (its current model keeps serving users).",
-            section="Endpoint",
-        ),
-        "production_model": Param(
-            "churn-model-v1",
-            type="string",
-            pattern=_NAME,
-            title="Production model",
-            description="The SageMaker model the production variant serves today.",
-            section="Endpoint",
-        ),
         "role_arn": Param(
             "arn:aws:iam::123456789012:role/ShadowTestRole",
             type="string",
@@ -63,16 +50,22 @@ def shadow_test_params(*, include_candidate: bool = True) -> dict[str, Param]:
             description="IAM role SageMaker assumes to deploy the shadow variant.",
             section="Endpoint",
         ),
-        "instance_type": Param(
-            "ml.m5.xlarge",
-            type="string",
+        "shadow_instance_type": Param(
+            None,
+            type=["null", "string"],
             pattern=r"^ml\.[a-z0-9-]+\.[a-z0-9]+$",
-            title="Instance type",
-            description="For both variants. AWS recommends the production variant's type and count.",
+            title="Shadow instance type",
+            description="Empty: the production variant's, read from the endpoint (what AWS recommends).",
             section="Infrastructure",
         ),
-        "instance_count": Param(
-            1, type="integer", minimum=1, maximum=100, title="Instance count", section="Infrastructure"
+        "shadow_instance_count": Param(
+            None,
+            type=["null", "integer"],
+            minimum=1,
+            maximum=100,
+            title="Shadow instance count",
+            description="Empty: the production variant's, read from the endpoint.",
+            section="Infrastructure",
         ),
         "sampling_percent": Param(
             50,
@@ -232,21 +225,6 @@ def shadow_test_params(*, include_candidate: bool = True) -> dict[str, Param]:
     return params
 
 
-def _variant(model: str, variant: str) -> dict[str, Any]:
-    return {
-        "ModelName": model,
-        "VariantName": variant,
-        "InfrastructureConfig": {
-            "InfrastructureType": "RealTimeInference",
-            "RealTimeInferenceConfig": {
-                # Templates render strings; the request model turns "1" into 1 and rejects "one".
-                "InstanceType": "{{ params.instance_type }}",
-                "InstanceCount": "{{ params.instance_count }}",
-            },
-        },
-    }
-
-
 @task.branch(task_id="approval_gate")
 def _approval_gate(require_approval: Any) -> str:
     """Send a PROMOTE verdict through a person when the form asked for it."""
@@ -289,24 +267,22 @@ def shadow_test_tasks(candidate_model: Any, *, experiment_prefix: str = "shadow"
     :return: the tasks by role, to chain more work before or after.
     """
     name = experiment_prefix + "-{{ params.endpoint_name }}-{{ dag_run.run_after.strftime('%Y%m%d%H%M%S') }}"
+    # The short form: the endpoint's production variant (whatever a previous promotion named it,
+    # its model, instance type and count) is read when the task runs; the shadow variant's name is
+    # derived from the experiment's name. Nothing here hard-codes a variant name.
     create = CreateInferenceExperimentOperator(
         task_id="create_experiment",
         name=name,
         endpoint_name="{{ params.endpoint_name }}",
         role_arn="{{ params.role_arn }}",
-        model_variants=[
-            _variant("{{ params.production_model }}", "{{ params.production_variant }}"),
-            _variant(candidate_model, "candidate"),
-        ],
-        shadow_mode_config={
-            "SourceModelVariantName": "{{ params.production_variant }}",
-            "ShadowModelVariants": [
-                {"ShadowModelVariantName": "candidate", "SamplingPercentage": "{{ params.sampling_percent }}"}
-            ],
-        },
+        shadow_model_name=candidate_model,
+        sampling_percentage="{{ params.sampling_percent }}",
+        # Templates render None as "None": an empty string means "production's".
+        shadow_instance_type="{{ params.shadow_instance_type or '' }}",
+        shadow_instance_count="{{ params.shadow_instance_count or '' }}",
         # Starts now; ends by itself after the observation and decision windows, as a safety net.
         duration="{{ params.observation_seconds + params.decision_window_seconds }}",
-        description="Shadow test against {{ params.production_model }} on {{ params.endpoint_name }}, run {{ run_id }}",
+        description="Shadow test on {{ params.endpoint_name }}, run {{ run_id }}",
         data_storage_config=cast("Any", _capture_storage("{{ params.capture }}", "{{ params.capture_destination }}")),
         tags={"pipeline": "{{ dag.dag_id }}", "run": "{{ dag_run.run_after.strftime('%Y%m%d%H%M%S') }}"},
     )
@@ -348,10 +324,17 @@ def shadow_test_tasks(candidate_model: Any, *, experiment_prefix: str = "shadow"
         subject="Promote the shadow candidate on {{ params.endpoint_name }}?",
         body=_APPROVAL_BODY,
     )
+    created = "ti.xcom_pull(task_ids='create_experiment')"
     promote_kwargs: dict[str, Any] = {
         "experiment_name": experiment,
         "promote": True,
-        "reason": "Shadow verdict PROMOTE",
+        # The promoted variant keeps production's instance type and count (AWS's recommendation).
+        "promote_with": "production_settings",
+        "reason": "Shadow verdict PROMOTE: {{ "
+        + created
+        + "['shadow_variant'] }} replaces {{ "
+        + created
+        + "['production_variant'] }}",
         "wait_for_completion": True,
         "poke_interval": POKE_INTERVAL_SECONDS,
     }

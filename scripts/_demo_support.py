@@ -259,7 +259,6 @@ class Pipeline:
     def conf(self) -> dict[str, Any]:
         return {
             "endpoint_name": self.endpoint,
-            "production_model": self.production_model,
             "candidate_model": self.candidate_model,
             "observation_seconds": self.observation_seconds,
             "check_interval_seconds": self.check_interval_seconds,
@@ -290,9 +289,14 @@ def setup_endpoint(sagemaker: Any, pipeline: Pipeline) -> None:
 
 def production_model(sagemaker: Any, endpoint: str) -> str:
     """The model the endpoint's (first) production variant serves."""
+    return str(production_variant(sagemaker, endpoint)["ModelName"])
+
+
+def production_variant(sagemaker: Any, endpoint: str) -> dict[str, Any]:
+    """The endpoint's (first) production variant: name, model, instance type and count (config keys)."""
     config_name = sagemaker.describe_endpoint(EndpointName=endpoint)["EndpointConfigName"]
-    config = sagemaker.describe_endpoint_config(EndpointConfigName=config_name)
-    return str(config["ProductionVariants"][0]["ModelName"])
+    variant = sagemaker.describe_endpoint_config(EndpointConfigName=config_name)["ProductionVariants"][0]
+    return {k: variant.get(k) for k in ("VariantName", "ModelName", "InstanceType", "InitialInstanceCount")}
 
 
 @dataclass

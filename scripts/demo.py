@@ -31,6 +31,7 @@ from scripts._demo_support import (
     airflow_env,
     migrate,
     production_model,
+    production_variant,
     setup_endpoint,
     task_states,
     xcom,
@@ -72,6 +73,7 @@ def main() -> int:
         sagemaker = emulator.client()
         setup_endpoint(sagemaker, pipeline)
         before = production_model(sagemaker, pipeline.endpoint)
+        variant_before = production_variant(sagemaker, pipeline.endpoint)
         say(f"endpoint {pipeline.endpoint!r} serves {before!r}; candidate: {pipeline.candidate_model!r}")
 
         say(
@@ -83,6 +85,7 @@ def main() -> int:
 
         verdict = xcom(home, "evaluate")
         after = production_model(sagemaker, pipeline.endpoint)
+        variant_after = production_variant(sagemaker, pipeline.endpoint)
         print()
         print(verdict.get("report_markdown", json.dumps(verdict, indent=2)) if verdict else "(no verdict was recorded)")
         print()
@@ -107,6 +110,8 @@ def main() -> int:
         )
         print(f"production model before: {before}")
         print(f"production model after:  {after}")
+        print(f"production variant before: {variant_before}")
+        print(f"production variant after:  {variant_after}")
         decision = (verdict or {}).get("decision")
         if args.candidate == "better":
             ok = exit_code == 0 and decision == "PROMOTE" and after == pipeline.candidate_model

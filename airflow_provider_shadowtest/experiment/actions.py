@@ -8,15 +8,12 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from typing import TYPE_CHECKING, Any, Final
+from collections.abc import Mapping
+from typing import Any, Final
 
 from airflow_provider_shadowtest.experiment import lifecycle
-from airflow_provider_shadowtest.experiment.request import coerce_member
 from airflow_provider_shadowtest.jsonsafe import json_safe, to_utc_iso
 from airflow_provider_shadowtest.parsing import parse_literal, parse_time
-
-if TYPE_CHECKING:
-    from collections.abc import Mapping
 
 PROMOTE: Final = "Promote"
 REMOVE: Final = "Remove"
@@ -46,6 +43,10 @@ def structured(field: str, value: Any, *, member: str | None = None) -> Any:
 
     :raises ValueError: naming ``field`` when a string holds neither.
     """
+    # The request model (and its validation) loads when a task runs, not when a DAG file imports
+    # the operators, which import this module.
+    from airflow_provider_shadowtest.experiment.request import coerce_member
+
     try:
         if member is not None:
             return coerce_member("UpdateInferenceExperiment", member, value)
@@ -221,6 +222,70 @@ def build_stop_request(
     if desired_model_variants:
         request["DesiredModelVariants"] = structured("desired_model_variants", desired_model_variants)
     return request
+
+
+#: ``promote_with`` names: the promoted variant keeps production's instance settings (AWS's
+#: recommendation, the default) or the shadow's own.
+PRODUCTION_SETTINGS: Final = "production_settings"
+SHADOW_SETTINGS: Final = "shadow_settings"
+PROMOTE_WITH_CHOICES: Final = (PRODUCTION_SETTINGS, SHADOW_SETTINGS)
+
+
+def promotion_model_variants(
+    described: Mapping[str, Any], variant_actions: Mapping[str, str], promote_with: Any
+) -> list[dict[str, Any]] | None:
+    """Return the ``DesiredModelVariants`` of a Stop request, from ``promote_with``.
+
+    - ``"production_settings"``: the promoted variant (its name and model) on the production
+      variant's instance type and count, as the experiment lists them;
+    - ``"shadow_settings"``: on the shadow variant's own;
+    - a list (or its JSON): ``DesiredModelVariants`` as given; each entry must name a variant of
+      the experiment, and a promotion must include the promoted one.
+
+    Named settings apply to a promotion only (None when nothing is promoted).
+
+    :raises ValueError: naming ``promote_with``.
+    """
+    if isinstance(promote_with, str) and promote_with.strip().startswith("["):
+        promote_with = structured("promote_with", promote_with)
+    promoted = promoted_variant(variant_actions)
+    variants = {str(v.get("VariantName")): v for v in described.get("ModelVariants") or []}
+    if isinstance(promote_with, str):
+        if promote_with not in PROMOTE_WITH_CHOICES:
+            raise ValueError(
+                f"promote_with: expected {' or '.join(repr(c) for c in PROMOTE_WITH_CHOICES)} "
+                f"or a DesiredModelVariants list, got {promote_with!r}"
+            )
+        if promoted is None:
+            return None
+        production, shadow = variant_roles(described)
+        source = variants.get(production if promote_with == PRODUCTION_SETTINGS else shadow) or {}
+        infrastructure = source.get("InfrastructureConfig")
+        if not infrastructure:
+            raise ValueError(f"promote_with: the experiment lists no instance settings for {production!r}")
+        return [
+            {
+                "ModelName": (variants.get(promoted) or {}).get("ModelName"),
+                "VariantName": promoted,
+                "InfrastructureConfig": infrastructure,
+            }
+        ]
+    if not isinstance(promote_with, list) or not all(isinstance(v, Mapping) for v in promote_with):
+        raise ValueError(f"promote_with: expected a setting name or a list of ModelVariantConfig, got {promote_with!r}")
+    from airflow_provider_shadowtest.experiment.request import coerce_member  # request model: at run time
+
+    desired = [dict(v) for v in coerce_member("StopInferenceExperiment", "DesiredModelVariants", promote_with)]
+    problems = [
+        f"promote_with[{i}].VariantName: {v.get('VariantName')!r} is not a variant of the experiment "
+        f"({', '.join(sorted(variants))})"
+        for i, v in enumerate(desired)
+        if v.get("VariantName") not in variants
+    ]
+    if promoted is not None and promoted not in {v.get("VariantName") for v in desired}:
+        problems.append(f"promote_with: no entry for the promoted variant {promoted!r}")
+    if problems:
+        raise ValueError("; ".join(problems))
+    return desired
 
 
 def promoted_variant(actions: Mapping[str, str]) -> str | None:

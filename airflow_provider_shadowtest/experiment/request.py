@@ -11,13 +11,20 @@ from airflow_provider_shadowtest.exceptions import InvalidExperimentRequest
 from airflow_provider_shadowtest.experiment import service_model
 from airflow_provider_shadowtest.experiment.schedule import normalize_schedule
 from airflow_provider_shadowtest.experiment.shapecheck import render_path, snake_case
+from airflow_provider_shadowtest.experiment.short_form import (
+    FULL_FORM_ARGUMENTS,
+    SHORT_FORM_ARGUMENTS,
+    short_form_fields,
+    short_form_path,
+)
 from airflow_provider_shadowtest.experiment.validate import check_operation
 from airflow_provider_shadowtest.parsing import describe_value, parse_datetime, parse_literal
 
 if TYPE_CHECKING:
+    from airflow_provider_shadowtest.experiment.endpoint import EndpointDescription
     from airflow_provider_shadowtest.experiment.service_model import Shape
 
-__all__ = ["CONVENIENCE_ARGUMENTS", "build_create_request"]
+__all__ = ["CONVENIENCE_ARGUMENTS", "build_create_request", "is_short_form", "short_form_problems"]
 
 OPERATION = "CreateInferenceExperiment"
 DEFAULT_TYPE = "ShadowMode"
@@ -51,15 +58,31 @@ def build_create_request(**kwargs: Any) -> dict[str, Any]:
     as UTC; durations are timedeltas, seconds or ISO-8601 durations (``"PT1H"``, ``"P7D"``). See
     :mod:`airflow_provider_shadowtest.experiment.schedule`. The request holds aware UTC datetimes.
 
+    The short form: ``endpoint_name`` and ``shadow_model_name`` (+ ``shadow_variant_name``,
+    ``sampling_percentage`` (default 100), ``shadow_instance_type``, ``shadow_instance_count``)
+    instead of ``model_variants`` and ``shadow_mode_config``, with ``endpoint_description``: the
+    endpoint as read (an :class:`~airflow_provider_shadowtest.experiment.endpoint.EndpointDescription`).
+    Its single production variant (name, model, instance type and count) becomes the source
+    variant; the shadow runs on the same instance settings unless given; without
+    ``shadow_variant_name`` the shadow variant's name is derived from ``name`` (see
+    :func:`~airflow_provider_shadowtest.experiment.short_form.derive_shadow_variant_name`).
+    Problems are named after the short-form arguments. Mixing both forms is an error.
+
     :raises InvalidExperimentRequest: listing every problem, each with its field path, e.g.
         ``shadow_mode_config.ShadowModelVariants[0].SamplingPercentage``. Nothing is sent to AWS.
     """
     shape = service_model.input_shape(OPERATION)
     arguments = {snake_case(api): api for api in shape.members}
     problems: list[tuple[str, str]] = []
+    endpoint: EndpointDescription | None = kwargs.pop("endpoint_description", None)
+    short: dict[str, Any] = {k: kwargs.pop(k) for k in SHORT_FORM_ARGUMENTS if k in kwargs}
+    short_form = is_short_form(short)
+    if short_form:
+        problems.extend(_short_form_into(kwargs, short, endpoint))
     for key in kwargs:
         if key not in arguments and key not in CONVENIENCE_ARGUMENTS:
-            problems.append((key, _unknown_argument(key, [*arguments, *CONVENIENCE_ARGUMENTS[:3]])))
+            known = [*arguments, *CONVENIENCE_ARGUMENTS[:3], *SHORT_FORM_ARGUMENTS]
+            problems.append((key, _unknown_argument(key, known)))
     if kwargs.get("type") is None:
         kwargs["type"] = DEFAULT_TYPE
 
@@ -111,11 +134,76 @@ def build_create_request(**kwargs: Any) -> dict[str, Any]:
                 problems.append((text, message))
                 continue
         rendered = render_path(path, "snake")
+        if short_form:
+            rendered = short_form_path(rendered, str(kwargs.get("endpoint_name")))
         if not any(rendered == r or rendered.startswith((f"{r}.", f"{r}[")) for r in reported):
             problems.append((rendered, message))
     if problems:
         raise InvalidExperimentRequest(problems)
     return request
+
+
+def is_short_form(arguments: Mapping[str, Any]) -> bool:
+    """Whether any short-form argument is given (not None, not an empty rendered string)."""
+    return any(arguments.get(k) not in (None, "") for k in SHORT_FORM_ARGUMENTS)
+
+
+def _short_form_into(
+    kwargs: dict[str, Any], short: Mapping[str, Any], endpoint: EndpointDescription | None
+) -> list[tuple[str, str]]:
+    """Put the short form's ModelVariants and ShadowModeConfig into ``kwargs``; return its problems."""
+    given = [k for k in SHORT_FORM_ARGUMENTS if short.get(k) not in (None, "")]
+    mixed = [k for k in FULL_FORM_ARGUMENTS if kwargs.get(k) not in (None, "")]
+    if mixed:
+        message = (
+            f"the short form ({', '.join(given)}) and the full form ({', '.join(mixed)}) cannot be mixed: "
+            "give shadow_model_name (the production variant is read from the endpoint) or "
+            "model_variants and shadow_mode_config"
+        )
+        return [(field, message) for field in (*given[:1], *mixed)]
+    if short.get("shadow_model_name") in (None, ""):
+        return [("shadow_model_name", f"required by the short form (given: {', '.join(given)})")]
+    if endpoint is None:
+        return [("endpoint_description", "the short form needs the endpoint as read (EndpointDescription)")]
+    from airflow_provider_shadowtest.experiment.preflight import single_production_variant
+
+    production, problem = single_production_variant(endpoint)
+    if production is None:
+        return [("endpoint_name", problem)]
+    kwargs.update(
+        {
+            snake_case(k): v
+            for k, v in short_form_fields(
+                experiment_name=kwargs.get("name"), production=production, endpoint=endpoint, **short
+            ).items()
+        }
+    )
+    return []
+
+
+def short_form_problems(**kwargs: Any) -> list[tuple[str, str]]:
+    """Check the short form's arguments before the endpoint is read (no I/O): every problem, or ``[]``.
+
+    The request is built against a stand-in production variant, and problems about that
+    stand-in are left out: what the endpoint holds is checked once it has been read.
+    """
+    from airflow_provider_shadowtest.experiment.endpoint import EndpointDescription
+
+    shadow_type = kwargs.get("shadow_instance_type")
+    stand_in = {
+        "VariantName": "stand-in-production-variant-for-validation",
+        "ModelName": "stand-in-production-model",
+        "InstanceType": shadow_type if isinstance(shadow_type, str) and shadow_type else "ml.m5.large",
+        "InitialInstanceCount": 1,
+    }
+    endpoint = EndpointDescription(
+        name=str(kwargs.get("endpoint_name")), endpoint={}, config={"ProductionVariants": [stand_in]}
+    )
+    try:
+        build_create_request(**kwargs, endpoint_description=endpoint)
+    except InvalidExperimentRequest as err:
+        return [(path, message) for path, message in err.errors if not path.startswith("endpoint_name (")]
+    return []
 
 
 def _unknown_argument(key: str, known: list[str]) -> str:

@@ -11,7 +11,7 @@ from botocore.config import Config
 from botocore.exceptions import ClientError
 
 from airflow_provider_shadowtest.connection import DEFAULT_MAX_ATTEMPTS
-from airflow_provider_shadowtest.exceptions import InferenceExperimentApiError
+from airflow_provider_shadowtest.exceptions import ExperimentNotFound, InferenceExperimentApiError
 from airflow_provider_shadowtest.hooks.metrics_query import (
     DEFAULT_PERCENTILES,
     MetricWindow,
@@ -26,7 +26,16 @@ if TYPE_CHECKING:
 
     from mypy_boto3_sagemaker import SageMakerClient
 
+    from airflow_provider_shadowtest.experiment.endpoint import EndpointDescription
+
 log = logging.getLogger(__name__)
+
+
+def _words(operation: str) -> list[str]:
+    """``DescribeEndpointConfig`` -> ``["describe", "endpoint", "config"]`` (boto3's method name)."""
+    import re
+
+    return [w.lower() for w in re.findall(r"[A-Z][a-z]*", operation)]
 
 
 class InferenceExperimentHook(AwsBaseHook):
@@ -145,6 +154,53 @@ class InferenceExperimentHook(AwsBaseHook):
         with self._api("DescribeEndpointConfig"):
             config = self.client.describe_endpoint_config(EndpointConfigName=config_name)
         return [str(v["ModelName"]) for v in config["ProductionVariants"] if v.get("ModelName")]
+
+    def describe_endpoint_for_shadow_test(
+        self, endpoint_name: str, extra_model_names: list[str] | None = None
+    ) -> EndpointDescription:
+        """Read what a shadow test needs to know about an endpoint (pre-flight and short form).
+
+        DescribeEndpoint, DescribeEndpointConfig of its current config, and DescribeModel of each
+        production model and of ``extra_model_names`` (the shadow models). A missing endpoint or
+        model is recorded as None (SageMaker answers ValidationException "Could not find ...").
+        """
+        from airflow_provider_shadowtest.experiment.endpoint import EndpointDescription
+
+        endpoint = self._describe_or_none("DescribeEndpoint", EndpointName=endpoint_name)
+        if endpoint is None:
+            return EndpointDescription(name=endpoint_name, endpoint=None)
+        config = self._describe_or_none("DescribeEndpointConfig", EndpointConfigName=endpoint["EndpointConfigName"])
+        config = config or {}
+        names = [str(v["ModelName"]) for v in config.get("ProductionVariants") or [] if v.get("ModelName")]
+        names += [n for n in extra_model_names or [] if n and n not in names]
+        models = {name: self._describe_or_none("DescribeModel", ModelName=name) for name in names}
+        return EndpointDescription(name=endpoint_name, endpoint=endpoint, config=config, models=models)
+
+    def _describe_or_none(self, operation: str, **kwargs: Any) -> dict[str, Any] | None:
+        method = getattr(self.client, "_".join(_words(operation)))
+        try:
+            with self._api(operation):
+                response = dict(method(**kwargs))
+        except InferenceExperimentApiError as err:
+            # SageMaker answers a missing endpoint, config or model with ValidationException.
+            if err.code in ("ValidationException", "ResourceNotFound") and "could not find" in err.message.lower():
+                return None
+            raise
+        response.pop("ResponseMetadata", None)
+        return response
+
+    def active_inference_experiments(self) -> list[dict[str, Any]]:
+        """Describe every experiment not yet Completed or Cancelled (ListInferenceExperiments per status)."""
+        from airflow_provider_shadowtest.experiment.preflight import ACTIVE_STATUSES
+
+        described = []
+        for status in ACTIVE_STATUSES:
+            for summary in self.list_inference_experiments(StatusEquals=status):
+                try:
+                    described.append(self.describe_inference_experiment(str(summary["Name"])))
+                except ExperimentNotFound:
+                    continue  # deleted meanwhile
+        return described
 
     # -- metrics ----------------------------------------------------------------------------
     def get_variant_metrics(

@@ -10,11 +10,10 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any, ClassVar, Final
 from urllib.parse import quote
 
-from airflow.sdk import BaseOperatorLink
+from airflow_provider_shadowtest._compat import BaseOperatorLink, xcom_value
 
 if TYPE_CHECKING:
-    from airflow.sdk import BaseOperator, Context
-    from airflow.sdk.types import TaskInstanceKey
+    from airflow_provider_shadowtest._compat import BaseOperator, Context, TaskInstanceKey
 
 #: XCom key under which the operators store :func:`link_info`.
 XCOM_KEY: Final = "shadowtest_console"
@@ -65,9 +64,7 @@ class _ConsoleLink(BaseOperatorLink):
         raise NotImplementedError
 
     def get_link(self, operator: BaseOperator, *, ti_key: TaskInstanceKey) -> str:
-        from airflow.sdk.execution_time.xcom import XCom
-
-        info = XCom.get_value(key=XCOM_KEY, ti_key=ti_key)
+        info = xcom_value(key=XCOM_KEY, ti_key=ti_key)
         return self.url(info) if isinstance(info, dict) else ""
 
 

@@ -5,9 +5,7 @@ from __future__ import annotations
 import time
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from airflow.sdk import BaseOperator
-
-from airflow_provider_shadowtest._compat import default_deferrable
+from airflow_provider_shadowtest._compat import BaseOperator, default_deferrable
 from airflow_provider_shadowtest.connection import CONNECTION_TEMPLATE_FIELDS, AwsConnectionMixin
 from airflow_provider_shadowtest.exceptions import InvalidExperimentRequest
 from airflow_provider_shadowtest.experiment.waiting import WaitPolicy, event_error
@@ -21,7 +19,7 @@ from airflow_provider_shadowtest.links.inference_experiment import (
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable, Mapping, Sequence
 
-    from airflow.sdk import Context
+    from airflow_provider_shadowtest._compat import Context
 
 
 class InferenceExperimentBaseOperator(AwsConnectionMixin, BaseOperator):

@@ -6,24 +6,37 @@ import datetime as dt
 import time
 from typing import TYPE_CHECKING, Any, ClassVar, Final
 
-from airflow.sdk import BaseOperator, BranchMixIn
-from airflow.sdk.exceptions import AirflowFailException
-
-from airflow_provider_shadowtest._compat import default_deferrable
+from airflow_provider_shadowtest._compat import AirflowFailException, BaseOperator, BranchMixIn, default_deferrable
 from airflow_provider_shadowtest.connection import CONNECTION_TEMPLATE_FIELDS, AwsConnectionMixin
 from airflow_provider_shadowtest.exceptions import InvalidExperimentRequest, ShadowTestError
 from airflow_provider_shadowtest.jsonsafe import to_utc_iso
 from airflow_provider_shadowtest.links.report import ShadowTestReportLink
-from airflow_provider_shadowtest.operators.evaluate_config import EvaluateConfig, build_config
-from airflow_provider_shadowtest.parsing import parse_bool
-from airflow_provider_shadowtest.verdict import Decision, JudgeSettings, StatisticalVerdict, look, parse_time
+from airflow_provider_shadowtest.parsing import parse_bool, parse_datetime
 
 if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
 
-    from airflow.sdk import Context
+    from airflow_provider_shadowtest._compat import Context
+    from airflow_provider_shadowtest.operators.evaluate_config import EvaluateConfig
 
-    from airflow_provider_shadowtest.verdict import Evidence, VerdictThresholds
+    # The verdict core is imported where it is used (execute time), not when a DAG file is parsed.
+    from airflow_provider_shadowtest.verdict import Evidence, JudgeSettings, StatisticalVerdict, VerdictThresholds
+
+#: The three decisions (``verdict.Decision`` values), without importing the verdict core at parse time.
+_PROMOTE: Final = "PROMOTE"
+_REJECT: Final = "REJECT"
+_INCONCLUSIVE: Final = "INCONCLUSIVE"
+
+
+def parse_time(field: str, value: Any) -> dt.datetime | None:
+    """An aware UTC datetime from a datetime or ISO-8601 string; None for None or ""."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    try:
+        return parse_datetime(value)
+    except ValueError as err:
+        raise ValueError(f"{field}: {err}") from None
+
 
 #: The CloudWatch percentiles always fetched, so the report shows them even when unchecked.
 _REPORTED_PERCENTILES: Final = ("p50", "p90", "p99")
@@ -232,28 +245,32 @@ class EvaluateInferenceExperimentOperator(AwsConnectionMixin, BaseOperator, Bran
 
     def choose_branches(self, verdict: StatisticalVerdict | Mapping[str, Any]) -> list[str]:
         """Return the task ids to follow for ``verdict`` (a verdict or its JSON)."""
+        from airflow_provider_shadowtest.verdict import StatisticalVerdict
+
         decision = verdict.decision.value if isinstance(verdict, StatisticalVerdict) else str(verdict["decision"])
         by_decision = {
-            Decision.PROMOTE.value: self.promote_task_ids,
-            Decision.REJECT.value: self.reject_task_ids,
-            Decision.INCONCLUSIVE.value: self.inconclusive_task_ids,
+            _PROMOTE: self.promote_task_ids,
+            _REJECT: self.reject_task_ids,
+            _INCONCLUSIVE: self.inconclusive_task_ids,
         }
         return _task_ids(by_decision[decision])
 
-    def should_fail(self, decision: Decision | str) -> bool:
-        """Whether ``decision`` fails the task (see ``fail_on_reject`` / ``fail_on_inconclusive``)."""
-        decision = Decision(decision)
-        setting = {Decision.REJECT: self.fail_on_reject, Decision.INCONCLUSIVE: self.fail_on_inconclusive}
-        if decision not in setting:
+    def should_fail(self, decision: Any) -> bool:
+        """Whether ``decision`` (a ``Decision`` or its value) fails the task (see ``fail_on_reject``)."""
+        value = str(getattr(decision, "value", decision))
+        setting = {_REJECT: self.fail_on_reject, _INCONCLUSIVE: self.fail_on_inconclusive}
+        if value not in setting:
             return False
-        chosen = setting[decision]
+        chosen = setting[value]
         if chosen is None or chosen == "":
             return not self.is_branch
-        name = "fail_on_reject" if decision is Decision.REJECT else "fail_on_inconclusive"
+        name = "fail_on_reject" if value == _REJECT else "fail_on_inconclusive"
         return parse_bool(name, chosen)
 
     def config(self) -> EvaluateConfig:
         """Every judging argument, checked (raises :class:`InvalidExperimentRequest` naming the fields)."""
+        from airflow_provider_shadowtest.operators.evaluate_config import build_config
+
         return build_config(
             max_latency_increase_percent=self.max_latency_increase_percent,
             max_error_rate_increase_percentage_points=self.max_error_rate_increase_percentage_points,
@@ -438,6 +455,8 @@ class EvaluateInferenceExperimentOperator(AwsConnectionMixin, BaseOperator, Bran
             self.log.info("The experiment is %s: this look is the last", described.get("Status"))
             final = True
         evidence = self._evidence(subject, config, observation_end, now)
+        from airflow_provider_shadowtest.verdict import look
+
         result = look(
             evidence,
             config.settings,
@@ -452,11 +471,11 @@ class EvaluateInferenceExperimentOperator(AwsConnectionMixin, BaseOperator, Bran
         document = result.verdict.to_json()
         decision = result.decision.value if result.decision is not None else None
         # The captures can only change a PROMOTE, or decide an INCONCLUSIVE end (a disagreement rejects).
-        gated = decision == Decision.PROMOTE.value or (result.final and decision == Decision.INCONCLUSIVE.value)
+        gated = decision == _PROMOTE or (result.final and decision == _INCONCLUSIVE)
         if gated and config.capture is not None:
             document = self._with_capture(document, config, described, evidence)
             decision = document["decision"]
-            if decision == Decision.INCONCLUSIVE.value and not result.final:
+            if decision == _INCONCLUSIVE and not result.final:
                 decision = None  # the metrics are clear; the captures may still decide
         seq = document.get("sequential") or {}
         state["looks"].append(
@@ -480,7 +499,7 @@ class EvaluateInferenceExperimentOperator(AwsConnectionMixin, BaseOperator, Bran
         state["fraction"] = result.fraction
         if decision is None:
             return None
-        ramp = decision == Decision.PROMOTE.value and phase == "observe" and config.ramp_plan is not None
+        ramp = decision == _PROMOTE and phase == "observe" and config.ramp_plan is not None
         if ramp and self._ramp(state, described, document, now, config):
             return None
         if state.get("ramp"):

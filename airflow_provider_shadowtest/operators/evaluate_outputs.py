@@ -10,11 +10,10 @@ from typing import TYPE_CHECKING, Any
 
 from airflow_provider_shadowtest.hooks.capture import CaptureHook
 from airflow_provider_shadowtest.hooks.metric_series import fetch_variant_series
-from airflow_provider_shadowtest.jsonsafe import to_utc_iso
 from airflow_provider_shadowtest.report_storage import report_file_name, write_report
 from airflow_provider_shadowtest.verdict import parse_time
 from airflow_provider_shadowtest.verdict.capture import render_capture_markdown
-from airflow_provider_shadowtest.verdict.combine import apply_capture, report_document
+from airflow_provider_shadowtest.verdict.combine import apply_capture
 from airflow_provider_shadowtest.verdict.html_report import render_html_report
 
 if TYPE_CHECKING:
@@ -87,9 +86,8 @@ def write_verdict_report(
         role: {key: sorted(values.items()) for key, values in series[subject[role]].metrics.items()}
         for role in ("production", "shadow")
     }
-    shaped = report_document(
-        document, observed_start=to_utc_iso(observed_start), observed_end=to_utc_iso(observed_end), looks=looks
-    )
+    # The report reads the verdict as it is; continuous mode adds each look and when it decided.
+    shaped = {**document, "looks": looks, "decided_at": looks[-1]["at"] if looks else None}
     html = render_html_report(shaped, series=raw, experiment=described or None, generated_at=now)
     name = report_file_name(
         dag_id=dag_id,

@@ -16,8 +16,11 @@ from airflow_provider_shadowtest.exceptions import (
     ExperimentNotFound,
     ExperimentStateError,
     InvalidExperimentRequest,
+    PreflightCheckFailed,
 )
-from airflow_provider_shadowtest.experiment import actions, build_create_request, idempotent, lifecycle
+from airflow_provider_shadowtest.experiment import actions, idempotent, lifecycle, preflight
+from airflow_provider_shadowtest.experiment.endpoint import EndpointDescription
+from airflow_provider_shadowtest.experiment.short_form import SHORT_FORM_ARGUMENTS
 from airflow_provider_shadowtest.operators.base import (
     InferenceExperimentBaseOperator,
     InferenceExperimentWaitingOperator,
@@ -29,7 +32,7 @@ from airflow_provider_shadowtest.operators.stop import StopInferenceExperimentOp
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
-    from airflow.sdk import Context
+    from airflow_provider_shadowtest._compat import Context
 
 __all__ = [
     "CreateInferenceExperimentOperator",
@@ -55,10 +58,26 @@ class CreateInferenceExperimentOperator(InferenceExperimentWaitingOperator):
     can fill them, and a list or dict field may be rendered as its JSON. The request is
     validated after rendering and before any AWS call: every problem is reported at once.
 
+    Short form (instead of ``model_variants`` and ``shadow_mode_config``): ``shadow_model_name``
+    (e.g. a training task's XCom), optionally ``shadow_variant_name``, ``sampling_percentage``
+    (default 100), ``shadow_instance_type`` and ``shadow_instance_count`` (default: production's).
+    The endpoint's current production variant (name, model, instance type and count) is read when
+    the task runs, so a pipeline keeps working after a promotion renamed that variant. Without a
+    name the shadow variant's is derived from ``name`` (stable across retries).
+
+    Before creating, pre-flight checks read the endpoint and fail with
+    :class:`~airflow_provider_shadowtest.exceptions.PreflightCheckFailed`, naming the endpoint and
+    each rule broken (see :mod:`airflow_provider_shadowtest.experiment.preflight`): endpoint missing
+    or not InService, a kind of endpoint AWS excludes from shadow tests, another experiment
+    running on it, and in the full form a production variant or model the endpoint does not serve.
+
     :param if_exists: what to do when an experiment with this name exists: ``"reuse"`` (default)
         reuses it when its configuration equals the request and fails listing the differences
         otherwise; ``"fail"`` always fails. Either way no second experiment is created.
     :param wait_for: ``None`` (return once created), ``"running"`` or ``"completed"``.
+    :param preflight_checks: run the pre-flight checks (default True). Without them the full
+        form makes no call before the create (SageMaker's own errors then come back as they are);
+        the short form still reads the endpoint's production variant.
 
     Waiting parameters are those of
     :class:`~airflow_provider_shadowtest.operators.base.InferenceExperimentWaitingOperator`.
@@ -81,6 +100,11 @@ class CreateInferenceExperimentOperator(InferenceExperimentWaitingOperator):
         "start_time",
         "end_time",
         "duration",
+        "shadow_model_name",
+        "shadow_variant_name",
+        "sampling_percentage",
+        "shadow_instance_type",
+        "shadow_instance_count",
     )
     template_fields: Sequence[str] = (*REQUEST_FIELDS, "if_exists", "wait_for", *CONNECTION_TEMPLATE_FIELDS)
     template_fields_renderers: ClassVar[dict[str, str]] = {
@@ -98,8 +122,13 @@ class CreateInferenceExperimentOperator(InferenceExperimentWaitingOperator):
         name: str,
         endpoint_name: str,
         role_arn: str,
-        model_variants: list[dict[str, Any]] | str,
-        shadow_mode_config: dict[str, Any] | str,
+        model_variants: list[dict[str, Any]] | str | None = None,
+        shadow_mode_config: dict[str, Any] | str | None = None,
+        shadow_model_name: str | None = None,
+        shadow_variant_name: str | None = None,
+        sampling_percentage: int | str | None = None,
+        shadow_instance_type: str | None = None,
+        shadow_instance_count: int | str | None = None,
         schedule: dict[str, Any] | str | None = None,
         description: str | None = None,
         data_storage_config: dict[str, Any] | str | None = None,
@@ -111,9 +140,11 @@ class CreateInferenceExperimentOperator(InferenceExperimentWaitingOperator):
         duration: Any = None,
         if_exists: str = "reuse",
         wait_for: str | None = None,
+        preflight_checks: bool = True,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
+        self.preflight_checks = preflight_checks
         self.name = name
         self.endpoint_name = endpoint_name
         self.role_arn = role_arn
@@ -128,12 +159,26 @@ class CreateInferenceExperimentOperator(InferenceExperimentWaitingOperator):
         self.start_time = start_time
         self.end_time = end_time
         self.duration = duration
+        self.shadow_model_name = shadow_model_name
+        self.shadow_variant_name = shadow_variant_name
+        self.sampling_percentage = sampling_percentage
+        self.shadow_instance_type = shadow_instance_type
+        self.shadow_instance_count = shadow_instance_count
         self.if_exists = if_exists
         self.wait_for = wait_for
 
-    def build_request(self) -> dict[str, Any]:
+    @property
+    def short_form(self) -> bool:
+        """Whether the short form is used (any short-form argument given, after rendering)."""
+        from airflow_provider_shadowtest.experiment.request import is_short_form  # request model: at run time
+
+        return is_short_form({f: getattr(self, f) for f in SHORT_FORM_ARGUMENTS})
+
+    def build_request(self, endpoint: EndpointDescription | None = None) -> dict[str, Any] | None:
         """Return the CreateInferenceExperiment request from the rendered fields.
 
+        :param endpoint: the endpoint as read; the short form needs it. Without it the short
+            form's arguments are checked only (and None is returned).
         :raises InvalidExperimentRequest: naming every offending field; nothing was sent to AWS.
         """
         problems: list[tuple[str, str]] = []
@@ -142,8 +187,20 @@ class CreateInferenceExperimentOperator(InferenceExperimentWaitingOperator):
         wait_for = self.wait_for or None
         if wait_for is not None and str(wait_for).lower() not in ("running", "completed"):
             problems.append(("wait_for", f"expected None, 'running' or 'completed', got {wait_for!r}"))
+        arguments = {f: getattr(self, f) for f in self.REQUEST_FIELDS}
+        if self.short_form and endpoint is None:
+            from airflow_provider_shadowtest.experiment.request import short_form_problems
+
+            problems += short_form_problems(**arguments)
+            if problems:
+                raise InvalidExperimentRequest(problems)
+            return None
+        if self.short_form:
+            arguments["endpoint_description"] = endpoint
         try:
-            request = build_create_request(**{f: getattr(self, f) for f in self.REQUEST_FIELDS})
+            from airflow_provider_shadowtest.experiment import build_create_request  # request model: at run time
+
+            request = build_create_request(**arguments)
         except InvalidExperimentRequest as err:
             raise InvalidExperimentRequest([*problems, *err.errors]) from None
         if problems:
@@ -151,8 +208,9 @@ class CreateInferenceExperimentOperator(InferenceExperimentWaitingOperator):
         return request
 
     def execute(self, context: Context) -> dict[str, Any]:
+        # Argument errors fail before any AWS call; the short form is complete once the endpoint is read.
         request = self.build_request()
-        name, endpoint = request["Name"], request["EndpointName"]
+        name, endpoint = str(self.name), str(self.endpoint_name)
         described, reused = self._create_or_reuse(request)
         self.persist_links(context, described)
         if self.do_xcom_push:
@@ -177,12 +235,18 @@ class CreateInferenceExperimentOperator(InferenceExperimentWaitingOperator):
         self.log.info("Inference experiment %r is %s", described.get("Name"), described.get("Status"))
         return actions.summarize(described, reused=bool(reused))
 
-    def _create_or_reuse(self, request: dict[str, Any]) -> tuple[dict[str, Any], bool]:
-        name = request["Name"]
+    def _create_or_reuse(self, request: dict[str, Any] | None) -> tuple[dict[str, Any], bool]:
+        name = str(self.name)
         starts_now = idempotent.start_from_now(
             schedule=self.schedule, start_time=self.start_time, end_time=self.end_time, duration=self.duration
         )
         existing = self._describe_if_exists(name)
+        if existing is not None and request is None:
+            # A retry of a short-form create: the production variant as this experiment recorded it.
+            request = self.build_request(EndpointDescription.from_experiment(existing))
+        elif existing is None and (self.preflight_checks or request is None):
+            request = self._preflight(request)
+        assert request is not None
         decision = idempotent.decide_create(request, existing, if_exists=self.if_exists, start_from_now=starts_now)
         if existing is not None:
             self.log.info(
@@ -210,11 +274,41 @@ class CreateInferenceExperimentOperator(InferenceExperimentWaitingOperator):
             self.log.info("Create answered %s, but %r exists as requested: using it", err.code, name)
         return self.hook.describe_inference_experiment(name), False
 
+    def _preflight(self, request: dict[str, Any] | None) -> dict[str, Any]:
+        """Read the endpoint, build the short form's request, and check every pre-flight rule.
+
+        :raises PreflightCheckFailed: naming the endpoint and each rule broken; nothing was created.
+        """
+        name, endpoint_name = str(self.name), str(self.endpoint_name)
+        shadow_models = [str(self.shadow_model_name)] if self.short_form else _shadow_models(request or {})
+        endpoint = self.hook.describe_endpoint_for_shadow_test(endpoint_name, shadow_models)
+        if not self.preflight_checks:
+            production, problem = preflight.single_production_variant(endpoint)
+            if production is None:
+                raise PreflightCheckFailed(endpoint_name, name, [("one-production-variant", problem)])
+            return self.build_request(endpoint) or {}
+        active = self.hook.active_inference_experiments()
+        if request is None and endpoint.exists and not preflight.endpoint_problems(endpoint):
+            request = self.build_request(endpoint)
+        problems = preflight.preflight_problems(
+            endpoint, request, experiment_name=name, active_experiments=active, full_form=not self.short_form
+        )
+        if problems or request is None:
+            raise PreflightCheckFailed(endpoint_name, name, problems)
+        self.log.info("Pre-flight checks passed for endpoint %r", endpoint_name)
+        return request
+
     def _describe_if_exists(self, name: str) -> dict[str, Any] | None:
         try:
             return self.hook.describe_inference_experiment(name)
         except ExperimentNotFound:
             return None
+
+
+def _shadow_models(request: dict[str, Any]) -> list[str]:
+    config = request.get("ShadowModeConfig") or {}
+    shadows = {s.get("ShadowModelVariantName") for s in config.get("ShadowModelVariants") or []}
+    return [str(v["ModelName"]) for v in request.get("ModelVariants") or [] if v.get("VariantName") in shadows]
 
 
 class StartInferenceExperimentOperator(InferenceExperimentBaseOperator):

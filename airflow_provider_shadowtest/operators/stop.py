@@ -21,7 +21,7 @@ from airflow_provider_shadowtest.parsing import parse_bool
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
-    from airflow.sdk import Context
+    from airflow_provider_shadowtest._compat import Context
 
 
 class StopInferenceExperimentOperator(InferenceExperimentWaitingOperator):
@@ -41,8 +41,13 @@ class StopInferenceExperimentOperator(InferenceExperimentWaitingOperator):
         instead of ``promote``.
     :param desired_state: ``"Completed"`` (default) or ``"Cancelled"``.
     :param reason: why the experiment stops; SageMaker reports it as ``StatusReason``.
-    :param desired_model_variants: ``DesiredModelVariants`` in the API's shape: the
-        infrastructure of the variants to deploy after the stop.
+    :param promote_with: instance settings of the promoted variant, sent as
+        ``DesiredModelVariants``: ``"production_settings"`` (default, AWS's recommendation: the
+        production variant's instance type and count), ``"shadow_settings"`` (the shadow
+        variant's own), or an explicit ``DesiredModelVariants`` list in the API's shape (or its
+        JSON), checked against the experiment's variants. Named settings apply to a promotion only.
+    :param desired_model_variants: the same as an explicit ``promote_with`` list (kept for
+        compatibility; give one or the other).
     :param wait_for_completion: wait until the experiment is Completed or Cancelled.
 
     Waiting parameters are those of
@@ -58,12 +63,14 @@ class StopInferenceExperimentOperator(InferenceExperimentWaitingOperator):
         "desired_state",
         "reason",
         "desired_model_variants",
+        "promote_with",
         "wait_for_completion",
         *CONNECTION_TEMPLATE_FIELDS,
     )
     template_fields_renderers: ClassVar[dict[str, str]] = {
         "model_variant_actions": "json",
         "desired_model_variants": "json",
+        "promote_with": "json",
         "botocore_config": "json",
     }
 
@@ -76,6 +83,7 @@ class StopInferenceExperimentOperator(InferenceExperimentWaitingOperator):
         desired_state: str | None = None,
         reason: str | None = None,
         desired_model_variants: list[dict[str, Any]] | str | None = None,
+        promote_with: str | list[dict[str, Any]] | None = None,
         wait_for_completion: bool | str = False,
         **kwargs: Any,
     ) -> None:
@@ -86,6 +94,7 @@ class StopInferenceExperimentOperator(InferenceExperimentWaitingOperator):
         self.desired_state = desired_state
         self.reason = reason
         self.desired_model_variants = desired_model_variants
+        self.promote_with = promote_with
         self.wait_for_completion = wait_for_completion
 
     def execute(self, context: Context) -> dict[str, Any]:
@@ -143,8 +152,13 @@ class StopInferenceExperimentOperator(InferenceExperimentWaitingOperator):
             model_variant_actions=self.model_variant_actions or None,
             desired_state=self.desired_state or lifecycle.COMPLETED,
             reason=self.reason or None,
-            desired_model_variants=self.desired_model_variants or None,
         )
+        if self.desired_model_variants and self.promote_with:
+            raise ValueError("promote_with: give promote_with or desired_model_variants, not both")
+        promote_with = self.promote_with or self.desired_model_variants or actions.PRODUCTION_SETTINGS
+        desired = actions.promotion_model_variants(described, request["ModelVariantActions"], promote_with)
+        if desired is not None:
+            request["DesiredModelVariants"] = desired
         problems = validate_stop_request(request, path_style="snake")
         if problems:
             raise InvalidExperimentRequest(problems, what=f"stop of inference experiment {described['Name']!r}")

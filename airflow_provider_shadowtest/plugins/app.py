@@ -20,7 +20,6 @@ from airflow_provider_shadowtest.plugins import page
 from airflow_provider_shadowtest.plugins.metrics import fetch_series
 from airflow_provider_shadowtest.plugins.verdicts import StoredVerdict, load_verdicts, report_xcom_location
 from airflow_provider_shadowtest.report_storage import ReportStorageError, read_report, report_location
-from airflow_provider_shadowtest.verdict.combine import is_statistical, report_document
 from airflow_provider_shadowtest.verdict.html_report import render_html_report
 
 #: This module is imported by the api-server only (on the first request), so Airflow's API
@@ -130,8 +129,7 @@ def create_app() -> FastAPI:
                 why += " Per-minute metrics read from CloudWatch now."
             except Exception as err:  # The report still shows the verdict without charts.
                 why += f" Per-minute metrics could not be read from CloudWatch ({sagemaker.error_text(err)})."
-        shown = report_document(stored.verdict) if is_statistical(stored.verdict) else stored.verdict
-        rendered = render_html_report(shown, series=series, experiment=described)
+        rendered = render_html_report(stored.verdict, series=series, experiment=described)
         return _html(rendered.replace("<body>", "<body>" + page.report_banner(why), 1), csp=_REPORT_CSP)
 
     @app.get("/api/experiments")

@@ -33,6 +33,10 @@ _QUERIES: Final = (
 )
 
 
+def _number_or_zero(value: Any) -> float:
+    return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) and value > 0 else 0.0
+
+
 def period_seconds(start: dt.datetime, now: dt.datetime) -> int:
     """CloudWatch keeps 1-minute data 15 days, 5-minute data 63 days, then hourly."""
     age = now - start
@@ -75,6 +79,11 @@ def fetch_series(conn_id: str, verdict: Mapping[str, Any], client_config: dict[s
     variants = verdict.get("variants") or {}
     endpoint = verdict.get("endpoint_name")
     start, end = to_epoch_seconds(window.get("start")), to_epoch_seconds(window.get("end"))
+    # The verdict's window is the judged part: show the warm-up before it and the lag after it too.
+    if start is not None:
+        start -= _number_or_zero(window.get("warmup_seconds"))
+    if end is not None:
+        end += _number_or_zero(window.get("lag_seconds"))
     roles = {r: str(variants[r]) for r in ("production", "shadow") if variants.get(r)}
     if not endpoint or len(roles) < 2 or start is None or end is None:
         raise ValueError("the verdict names no endpoint, variants or window to read metrics for")
@@ -82,7 +91,7 @@ def fetch_series(conn_id: str, verdict: Mapping[str, Any], client_config: dict[s
 
     now = dt.datetime.now(dt.timezone.utc)
     start_at = dt.datetime.fromtimestamp(start - start % 60, dt.timezone.utc)
-    end_at = dt.datetime.fromtimestamp(end, dt.timezone.utc)
+    end_at = min(dt.datetime.fromtimestamp(end, dt.timezone.utc), now)
     queries, index = build_series_queries(str(endpoint), roles, period_seconds(start_at, now))
     client = InferenceExperimentHook(aws_conn_id=conn_id, config=dict(client_config)).get_cloudwatch_client()
     series: dict[str, dict[str, list[list[float]]]] = {role: {} for role in roles}

@@ -5,16 +5,16 @@ from __future__ import annotations
 import datetime as dt
 from typing import TYPE_CHECKING, Any, NoReturn
 
-from airflow.sdk import BaseSensorOperator, PokeReturnValue
-from airflow.sdk.exceptions import (
+from airflow_provider_shadowtest._compat import (
     AirflowException,
     AirflowFailException,
     AirflowRescheduleException,
     AirflowSensorTimeout,
     AirflowSkipException,
+    BaseSensorOperator,
+    PokeReturnValue,
+    default_deferrable,
 )
-
-from airflow_provider_shadowtest._compat import default_deferrable
 from airflow_provider_shadowtest.connection import CONNECTION_TEMPLATE_FIELDS, AwsConnectionMixin
 from airflow_provider_shadowtest.exceptions import ExperimentNotFound, ExperimentStateError, WaitTimeout
 from airflow_provider_shadowtest.experiment.lifecycle import resolve_target
@@ -24,8 +24,7 @@ from airflow_provider_shadowtest.jsonsafe import json_safe
 if TYPE_CHECKING:
     from collections.abc import Iterable, Sequence
 
-    from airflow.sdk import Context
-
+    from airflow_provider_shadowtest._compat import Context
     from airflow_provider_shadowtest.experiment.waiting import WaitDecision
 
 #: Extra time the scheduler gives a deferred wait beyond its own deadline before timing it out.

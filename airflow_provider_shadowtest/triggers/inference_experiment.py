@@ -6,8 +6,7 @@ import asyncio
 import datetime as dt
 from typing import TYPE_CHECKING, Any
 
-from airflow.triggers.base import BaseTrigger, TriggerEvent
-
+from airflow_provider_shadowtest._compat import BaseTrigger, TriggerEvent
 from airflow_provider_shadowtest.connection import ConnectionSettings
 from airflow_provider_shadowtest.experiment.waiting import WaitMachine, WaitPolicy
 from airflow_provider_shadowtest.jsonsafe import json_safe

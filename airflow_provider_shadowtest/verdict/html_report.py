@@ -4,15 +4,17 @@
 what is present, tolerating both today's checks and the statistical judge's. Recognised keys
 (all optional)::
 
-    decision, reasons, confidence_level, experiment_name, endpoint_name,
+    decision, reasons, notes, confidence_percent | confidence_level, experiment_name, endpoint_name,
     variants {production, shadow}                       # variant names
     checks [{name, label, metric, critical, unit, production, shadow,
-             estimate | change, interval_low, interval_high, allowed_increase | threshold,
-             threshold_unit, decision | passed, reason | note}]
-    window {start, end, warmup_seconds, lag_seconds}    # observed range; the judged range is
-                                                        # [start + warm-up, end - lag]
-    looks [{at | time, decision}], decided_at           # continuous mode: each check, the decision
-    thresholds {...}, shadow_instance_hours_saved
+             change | estimate, interval {low, high} | interval_low + interval_high,
+             allowed_increase | threshold, allowed_increase_unit | threshold_unit,
+             outcome | decision | passed, reason | note}]
+    window {start, end, warmup_seconds, lag_seconds}    # the judged window: warm-up is shaded
+                                                        # before start, the lag after end
+    sequential {look, planned_looks, decided_early, instance_hours_saved}   # continuous mode
+    looks [{at | time, decision}], decided_at           # continuous mode: each look, the decision
+    thresholds {...}, settings {...}
     series {...}                                        # see verdict.report_series
     experiment {...}                                    # DescribeInferenceExperiment's answer
 
@@ -85,9 +87,10 @@ def _number_cell(value: Any, unit: str = "") -> str:
 
 
 def _check_result(check: Mapping[str, Any]) -> str:
-    decision = check.get("decision")
-    if isinstance(decision, str) and decision:
-        return decision
+    for key in ("outcome", "decision"):
+        value = check.get(key)
+        if isinstance(value, str) and value:
+            return value.replace("_", " ")
     return {True: "pass", False: "FAIL", None: "n/a"}.get(check.get("passed"), "n/a")
 
 
@@ -96,25 +99,29 @@ def _checks_table(checks: Sequence[Mapping[str, Any]]) -> str:
         return '<p class="muted">The verdict lists no checks.</p>'
     rows = []
     for check in checks:
-        threshold_unit = str(check.get("threshold_unit") or check.get("allowed_unit") or "")
+        threshold_unit = str(check.get("allowed_increase_unit") or check.get("threshold_unit") or "")
         change_unit = {"percent": "change_percent", "percentage_points": "pp"}.get(threshold_unit, "")
-        estimate = check.get("estimate", check.get("change"))
-        low, high = check.get("interval_low"), check.get("interval_high")
-        interval = "-"
-        if isinstance(low, (int, float)) and isinstance(high, (int, float)):
-            interval = f"[{low:+.2f}, {high:+.2f}]"
+        estimate = check.get("change", check.get("estimate"))
+        interval = _mapping(check.get("interval"))
+        low = interval.get("low", check.get("interval_low"))
+        high = interval.get("high", check.get("interval_high"))
+        bounds = "-"
+        if isinstance(low, (int, float)) or isinstance(high, (int, float)):
+            shown = [f"{b:+.2f}" if isinstance(b, (int, float)) else "unbounded" for b in (low, high)]
+            bounds = f"[{shown[0]}, {shown[1]}]"
         allowed = check.get("allowed_increase", check.get("threshold"))
         allowed_unit = change_unit if threshold_unit in ("percent", "percentage_points") else ""
         critical = check.get("critical")
         result = _check_result(check)
+        css = result.lower().replace(" ", "-")
         rows.append(
-            f'<tr data-check="{_e(check.get("name"))}" class="result-{_e(result.lower())}">'
+            f'<tr data-check="{_e(check.get("name"))}" class="result-{_e(css)}">'
             f"<td>{_e(check.get('label') or check.get('name') or check.get('metric'))}</td>"
             f"<td>{'' if critical is None else ('yes' if critical else 'no')}</td>"
             f"{_number_cell(check.get('production'), str(check.get('unit') or ''))}"
             f"{_number_cell(check.get('shadow'), str(check.get('unit') or ''))}"
             f"{_number_cell(estimate, change_unit)}"
-            f'<td class="num">{_e(interval)}</td>'
+            f'<td class="num">{_e(bounds)}</td>'
             f"{_number_cell(allowed, allowed_unit)}"
             f'<td class="result">{_e(result)}</td>'
             f"<td>{_e(check.get('reason') or check.get('note') or '')}</td></tr>"
@@ -132,10 +139,10 @@ def _overlays(verdict: Mapping[str, Any]) -> tuple[list[Band], list[Marker]]:
     bands = []
     warmup = window.get("warmup_seconds")
     if start is not None and isinstance(warmup, (int, float)) and warmup > 0:
-        bands.append(Band(start, start + warmup, f"warm-up ({warmup:g} s, not judged)", "warmup"))
+        bands.append(Band(start - warmup, start, f"warm-up ({warmup:g} s, not judged)", "warmup"))
     lag = window.get("lag_seconds")
     if end is not None and isinstance(lag, (int, float)) and lag > 0:
-        bands.append(Band(end - lag, end, f"CloudWatch lag ({lag:g} s, not judged)", "lag"))
+        bands.append(Band(end, end + lag, f"CloudWatch lag ({lag:g} s, not judged)", "lag"))
     markers = []
     for look in verdict.get("looks") or []:
         if isinstance(look, dict):
@@ -198,9 +205,19 @@ def _charts(series: dict[str, dict[str, list[Point]]], verdict: Mapping[str, Any
     return charts
 
 
+def _seconds(value: Any) -> str | None:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0:
+        return None
+    return f"{value:g} s" if value < 120 else f"{value / 60:.1f} min"
+
+
 def _capture_section(capture: Mapping[str, Any]) -> str:
     """The prediction agreement from data capture: its checks, the pairing and the label confusion."""
-    checks = [c for c in capture.get("checks") or [] if isinstance(c, dict)]
+    checks = [
+        {**c, "label": f"{c.get('name')} ({c.get('metric')})", "threshold": c.get("allowed_limit")}
+        for c in capture.get("checks") or []
+        if isinstance(c, dict)
+    ]
     pairing = _mapping(capture.get("pairing"))
     methods = ", ".join(f"{k} {v}" for k, v in _mapping(pairing.get("by_method")).items())
     facts = _definition_list(
@@ -270,19 +287,31 @@ def experiment_facts_html(experiment: Mapping[str, Any], verdict: Mapping[str, A
 def _verdict_facts(verdict: Mapping[str, Any]) -> str:
     window = _mapping(verdict.get("window"))
     variants = _mapping(verdict.get("variants"))
-    confidence = verdict.get("confidence_level")
+    confidence = verdict.get("confidence_percent")
+    if not isinstance(confidence, (int, float)) and isinstance(verdict.get("confidence_level"), (int, float)):
+        confidence = 100.0 * float(verdict["confidence_level"])
     thresholds = _mapping(verdict.get("thresholds"))
+    sequential = _mapping(verdict.get("sequential"))
+    look = None
+    if sequential.get("look"):
+        look = f"look {sequential['look']} of {sequential.get('planned_looks', '?')}"
+        look += ", decided early" if sequential.get("decided_early") else ""
+    saved = verdict.get("shadow_instance_hours_saved", sequential.get("instance_hours_saved"))
     items: list[tuple[str, Any]] = [
         ("Endpoint", verdict.get("endpoint_name")),
         ("Production variant", variants.get("production")),
         ("Shadow variant", variants.get("shadow")),
-        ("Window", f"{_time_text(window.get('start'))} to {_time_text(window.get('end'))}" if window else None),
-        ("Warm-up excluded", f"{window['warmup_seconds']:g} s" if window.get("warmup_seconds") else None),
-        ("Lag allowance", f"{window['lag_seconds']:g} s" if window.get("lag_seconds") else None),
-        ("Confidence level", f"{confidence:g}" if isinstance(confidence, (int, float)) else confidence),
+        ("Judged window", f"{_time_text(window.get('start'))} to {_time_text(window.get('end'))}" if window else None),
+        ("Warm-up excluded", _seconds(window.get("warmup_seconds"))),
+        ("Lag allowance", _seconds(window.get("lag_seconds"))),
+        ("Confidence", f"{confidence:g} %" if isinstance(confidence, (int, float)) else None),
+        ("Continuous mode", look),
         ("Decided at", _time_text(verdict.get("decided_at")) if verdict.get("decided_at") else None),
-        ("Shadow instance-hours saved", verdict.get("shadow_instance_hours_saved")),
+        ("Shadow instance-hours saved", f"{saved:.2f}" if isinstance(saved, (int, float)) else None),
+        ("More observation would decide in", _seconds(verdict.get("more_observation_seconds"))),
     ]
+    settings = _mapping(verdict.get("settings"))
+    items += [(f"Setting {k}", v) for k, v in settings.items() if not isinstance(v, (dict, list))]
     items += [(f"Threshold {key}", value) for key, value in thresholds.items() if not isinstance(value, dict)]
     items += [
         (f"Threshold {key}", ", ".join(f"{k}: {v}" for k, v in value.items()))
@@ -321,6 +350,7 @@ def render_html_report(
     charts = _charts(per_minute, verdict, max_points_per_line)
     capture = _mapping(verdict.get("capture"))
     reasons_html = "".join(f"<li>{_e(r)}</li>" for r in reasons) or "<li>No reasons given.</li>"
+    reasons_html += "".join(f'<li class="muted">{_e(n)}</li>' for n in verdict.get("notes") or [] if n)
     charts_html = "".join(charts) or '<p class="muted">No per-minute series in this verdict.</p>'
     footer = f"Generated {_time_text(generated_at)} by airflow-provider-shadowtest." if generated_at else ""
     return (

@@ -5,10 +5,12 @@ Accepted input (every part optional; unknown parts are ignored)::
     {"production" | "shadow" | <variant name>: {
         <metric key>: [[time, value], ...]                 # pairs
                     | [{"time"|"timestamp"|"t": time, "value"|"v": value}, ...]
-                    | {"timestamps"|"times": [...], "values": [...]},
+                    | {"timestamps"|"times": [...], "values": [...]}
+                  | {time: value, ...},                    # the judge's evidence series
     }}
 
-``time`` is ISO-8601 (``Z`` or an offset) or epoch seconds (epoch milliseconds are recognised).
+``time`` is ISO-8601 (``Z`` or an offset), a datetime, or epoch seconds (a number or a numeric
+string, as JSON object keys are; epoch milliseconds are recognised).
 A metric key is a CloudWatch metric name, optionally with a statistic: ``ModelLatency.p99``,
 ``ModelLatency`` / ``ModelLatency.average`` (mean), ``OverheadLatency``, ``Invocations``,
 ``Invocation4XXErrors``, ``Invocation5XXErrors``, ``InvocationModelErrors``, ``CPUUtilization``,
@@ -87,6 +89,10 @@ def to_epoch_seconds(value: Any) -> float | None:
     """Epoch seconds of an ISO-8601 string or a number (milliseconds recognised); None when unreadable."""
     if isinstance(value, bool):
         return None
+    if isinstance(value, dt.datetime):
+        return (value if value.tzinfo else value.replace(tzinfo=dt.timezone.utc)).timestamp()
+    if isinstance(value, str) and value.strip().lstrip("-").replace(".", "", 1).isdigit():
+        value = float(value)  # epoch seconds as a JSON object key
     if isinstance(value, (int, float)):
         number = float(value)
         if not math.isfinite(number):
@@ -119,7 +125,7 @@ def _pairs(raw: Any) -> Iterable[tuple[Any, Any]]:
         values = raw.get("values", raw.get("v"))
         if isinstance(times, list) and isinstance(values, list):
             return zip(times, values, strict=False)
-        return ()
+        return raw.items()  # {time: value}, as the judge's evidence keeps a series
     if not isinstance(raw, list):
         return ()
     pairs: list[tuple[Any, Any]] = []

@@ -30,9 +30,9 @@ if TYPE_CHECKING:
     from pathlib import Path
 
 PIPELINE = Pipeline("e2e-flaky", "e2e-flaky-prod", "e2e-flaky-candidate", "better")
-# With this seed the first CreateInferenceExperiment is processed and its answer lost (drop_after);
+# With this seed (after the pre-flight reads) a CreateInferenceExperiment is processed and its answer lost (drop_after);
 # the test checks that it happened, so the one-experiment assertion does cover a lost create answer.
-FAULTS = {"fault_rate": 0.3, "fault_kinds": "throttling,http500,http503,drop,drop_after", "fault_seed": 20260138}
+FAULTS = {"fault_rate": 0.3, "fault_kinds": "throttling,http500,http503,drop,drop_after", "fault_seed": 20260148}
 
 
 @pytest.mark.slow

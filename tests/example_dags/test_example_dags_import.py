@@ -29,13 +29,24 @@ def test_every_example_dag_imports_without_errors(dagbag) -> None:  # type: igno
 @pytest.mark.parametrize("dag_id", ["example_shadow_test_promotion", "example_retrain_then_shadow_test"])
 def test_promotion_form_has_titled_bounded_params(dagbag, dag_id: str) -> None:  # type: ignore[no-untyped-def]
     params = dagbag.dags[dag_id].params
-    for key in ("endpoint_name", "production_model", "sampling_percent", "observation_seconds", "require_approval"):
+    for key in ("endpoint_name", "shadow_instance_type", "sampling_percent", "observation_seconds", "require_approval"):
         param = params.get_param(key)
         assert param.schema.get("title"), key
     sampling = params.get_param("sampling_percent").schema
     assert (sampling["minimum"], sampling["maximum"]) == (1, 100)
     with pytest.raises(ParamValidationError, match=r"^101 is greater than the maximum of 100"):
         params.get_param("sampling_percent").resolve(101)
+
+
+@pytest.mark.parametrize("dag_id", sorted(EXPECTED))
+def test_examples_use_the_short_form_with_no_variant_names(dagbag, dag_id: str) -> None:  # type: ignore[no-untyped-def]
+    dag = dagbag.dags[dag_id]
+    create = dag.get_task("create_experiment")
+    assert create.model_variants is None
+    assert create.shadow_mode_config is None
+    assert create.shadow_model_name
+    assert create.shadow_variant_name is None  # derived from the experiment's name
+    assert not {"production_variant", "production_model"} & set(dag.params.keys())
 
 
 def test_promotion_dag_branches_to_promote_or_keep_production(dagbag) -> None:  # type: ignore[no-untyped-def]

@@ -179,7 +179,7 @@ def test_resource_in_use_for_another_experiment_on_the_endpoint_keeps_the_aws_er
     _create(name="exp-a").execute(context)
 
     with pytest.raises(ExperimentAlreadyExists) as raised:
-        _create(name="exp-b").execute(context)
+        _create(name="exp-b", preflight_checks=False).execute(context)
 
     assert raised.value.code.startswith("ResourceInUse")
     assert raised.value.operation == "CreateInferenceExperiment"
@@ -187,7 +187,7 @@ def test_resource_in_use_for_another_experiment_on_the_endpoint_keeps_the_aws_er
 
 def test_missing_endpoint_fails_with_the_aws_code_and_message(emulator: Any, context: Any) -> None:
     with pytest.raises(InferenceExperimentApiError) as raised:
-        _create().execute(context)
+        _create(preflight_checks=False).execute(context)
     assert raised.value.code == "ValidationException"
     assert raised.value.operation == "CreateInferenceExperiment"
     assert ENDPOINT in raised.value.message
@@ -227,7 +227,7 @@ def test_resume_rebuilds_the_result_from_the_event(endpoint: str, context: Any) 
         "Status": "Completed",
         "EndpointMetadata": {"EndpointName": ENDPOINT},
         "Schedule": {"StartTime": "2030-01-01T00:00:00Z", "EndTime": "2030-01-02T00:00:00Z"},
-        **{k: v for k, v in op.build_request().items() if k in ("ModelVariants", "ShadowModeConfig")},
+        **{k: v for k, v in (op.build_request() or {}).items() if k in ("ModelVariants", "ShadowModeConfig")},
     }
     safe = json.loads(json.dumps(experiment, default=str))
     event = {"status": "success", "experiment_name": "exp-a", "experiment": safe}

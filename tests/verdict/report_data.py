@@ -46,51 +46,66 @@ def synthetic_series(minutes: int, requests_per_second: float = 5.0, seed: int =
     return series
 
 
+def _interval(estimate: float, low: float, high: float) -> dict[str, Any]:
+    return {"estimate": estimate, "low": low, "high": high, "confidence_percent": 95.0, "method": "test", "n": 300}
+
+
 def synthetic_verdict(minutes: int, **series_kwargs: Any) -> dict[str, Any]:
-    """A verdict in the statistical judge's shape with ``minutes`` of series."""
-    end = START + dt.timedelta(minutes=minutes)
+    """A verdict in the statistical judge's JSON shape; its series include the warm-up and the lag."""
+    warmup_seconds, lag_seconds = 300.0, 180.0
+    start = START + dt.timedelta(seconds=warmup_seconds)
+    end = START + dt.timedelta(minutes=minutes) - dt.timedelta(seconds=lag_seconds)
     return {
         "decision": "PROMOTE",
         "reasons": ["every critical check shows any regression within its allowed increase at 95 % confidence"],
-        "confidence_level": 0.95,
+        "notes": ["ModelLatency.p90 was not checked"],
+        "confidence_percent": 95.0,
         "experiment_name": "fraud-model-v7-shadow",
         "endpoint_name": "fraud-scoring",
         "variants": {"production": "production-v6", "shadow": "shadow-v7"},
-        "window": {"start": iso(START), "end": iso(end), "warmup_seconds": 300, "lag_seconds": 180},
+        "window": {
+            "start": iso(start),
+            "end": iso(end),
+            "period_seconds": 60,
+            "warmup_seconds": warmup_seconds,
+            "lag_seconds": lag_seconds,
+            "judged_seconds": (end - start).total_seconds(),
+        },
         "checks": [
             {
                 "name": "latency_p99",
                 "label": "Model latency p99",
-                "metric": "ModelLatency.p99",
+                "outcome": "within",
                 "critical": True,
+                "must_have_data": True,
+                "metric": "ModelLatency.p99",
                 "unit": "ms",
                 "production": 92.117,
                 "shadow": 85.402,
-                "estimate": -7.29,
-                "interval_low": -9.8,
-                "interval_high": -4.6,
+                "change": -7.29,
+                "interval": _interval(-7.29, -9.8, -4.6),
                 "allowed_increase": 10.0,
-                "threshold_unit": "percent",
-                "decision": "pass",
+                "allowed_increase_unit": "percent",
                 "reason": "upper bound -4.6 % below +10 %",
             },
             {
                 "name": "error_rate_5xx",
                 "label": "5XX error rate",
-                "metric": "Invocation5XXErrors",
+                "outcome": "within",
                 "critical": True,
+                "must_have_data": True,
+                "metric": "Invocation5XXErrors",
                 "unit": "percent",
                 "production": 0.2,
                 "shadow": 0.31,
-                "estimate": 0.11,
-                "interval_low": -0.05,
-                "interval_high": 0.27,
+                "change": 0.11,
+                "interval": _interval(0.11, -0.05, 0.27),
                 "allowed_increase": 0.5,
-                "threshold_unit": "percentage_points",
-                "decision": "pass",
+                "allowed_increase_unit": "percentage_points",
                 "reason": "upper bound +0.27 pp below +0.5 pp",
             },
         ],
+        "sequential": {"look": 3, "planned_looks": 6, "decided_early": True, "instance_hours_saved": 1.5},
         "looks": [{"at": iso(START + dt.timedelta(minutes=minutes // 2)), "decision": "INCONCLUSIVE"}],
         "decided_at": iso(end - dt.timedelta(minutes=1)),
         "series": synthetic_series(minutes, **series_kwargs),

@@ -59,11 +59,36 @@ def test_the_checks_table_shows_values_intervals_and_allowed_increase() -> None:
     assert row is not None
     values = [float(v) for v in re.findall(r'data-value="([^"]+)"', row.group(0))]
     check = verdict["checks"][0]
-    assert values == [check["production"], check["shadow"], check["estimate"], check["allowed_increase"]]
+    assert values == [check["production"], check["shadow"], check["change"], check["allowed_increase"]]
     assert "[-9.80, -4.60]" in row.group(0)
     assert "+10.0 %" in row.group(0)
+    assert '<td class="result">within</td>' in row.group(0)
+    assert "<dt>Confidence</dt><dd>95 %</dd>" in html
+    assert "<dt>Continuous mode</dt><dd>look 3 of 6, decided early</dd>" in html
+    assert "<dt>Shadow instance-hours saved</dt><dd>1.50</dd>" in html
+    assert "ModelLatency.p90 was not checked" in html
     assert 'data-decision="PROMOTE"' in html
     assert verdict["reasons"][0] in html
+
+
+def test_the_brief_s_flat_interval_keys_and_unbounded_ends_are_read() -> None:
+    check = {"name": "x", "estimate": 1.0, "interval_low": -2.0, "interval_high": 3.5, "decision": "pass"}
+    html = render_html_report({"decision": "PROMOTE", "checks": [check]})
+    assert "[-2.00, +3.50]" in html
+    unbounded = {"name": "y", "change": 1.0, "interval": {"low": -1.0, "high": None}, "outcome": "no_data"}
+    html = render_html_report({"decision": "INCONCLUSIVE", "checks": [unbounded]})
+    assert "[-1.00, unbounded]" in html
+    assert '<td class="result">no data</td>' in html
+
+
+def test_warm_up_is_shaded_before_the_judged_window_and_the_lag_after_it() -> None:
+    html = render_html_report(synthetic_verdict(60))
+    warmup = re.search(r'<rect class="band warmup" x="([\d.]+)" y="\d+" width="([\d.]+)"', html)
+    lag = re.search(r'<rect class="band lag" x="([\d.]+)" y="\d+" width="([\d.]+)"', html)
+    assert warmup is not None
+    assert lag is not None
+    assert float(warmup.group(1)) == 58.0  # from the plot's left edge: the series starts with the warm-up
+    assert float(lag.group(1)) + float(lag.group(2)) >= 690  # up to the series' end
 
 
 def test_the_report_loads_nothing_from_outside_and_follows_the_colour_scheme() -> None:
@@ -108,6 +133,17 @@ def test_odd_or_missing_parts_are_skipped_not_fatal(verdict: dict[str, Any]) -> 
     html = render_html_report(verdict)
     assert html.startswith("<!DOCTYPE html>")
     assert html.endswith("</html>")
+
+
+def test_the_judges_evidence_series_epoch_to_value_are_read() -> None:
+    verdict = {
+        "decision": "PROMOTE",
+        "series": {
+            "production": {"Invocations": {"1793606400": 300, "1793606460": 310}},
+            "shadow": {"Invocations": {1_793_606_400: 150, 1_793_606_460: 160}},
+        },
+    }
+    assert _charts(render_html_report(verdict)) == {"invocations": 2}
 
 
 def test_series_keyed_by_variant_name_and_other_point_shapes_are_read() -> None:
