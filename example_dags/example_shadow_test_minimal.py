@@ -1,4 +1,4 @@
-"""The smallest useful shadow test: create it, wait until it runs, observe, judge, promote.
+"""The smallest useful shadow test: create it, wait until it runs, judge it while it runs, promote.
 
 Requires Airflow 2.11 or later (it runs unchanged on 2.11, 3.0 and every later 3.x; the CI matrix
 runs it on each). The wait for Running defers to the triggerer, so it costs a handful of API
@@ -13,7 +13,6 @@ import pendulum
 
 # airflow.sdk on Airflow 3, airflow.models on 2.x: the common-compat provider picks the right one.
 from airflow.providers.common.compat.sdk import DAG, Param
-from airflow.providers.standard.sensors.date_time import DateTimeSensorAsync
 
 from airflow_provider_shadowtest.operators.evaluate import EvaluateInferenceExperimentOperator
 from airflow_provider_shadowtest.operators.inference_experiment import (
@@ -32,7 +31,11 @@ with DAG(
         "candidate_model": Param("churn-model-v2", type="string", title="Candidate model"),
         "role_arn": Param("arn:aws:iam::123456789012:role/ShadowTestRole", type="string", title="Role ARN"),
         "sampling_percent": Param(50, type="integer", minimum=0, maximum=100, title="Sampling (%)"),
-        "observation_seconds": Param(3600, type="integer", minimum=10, title="Observation (s)"),
+        "observation_seconds": Param(3600, type="integer", minimum=60, title="Longest observation (s)"),
+        "check_interval_seconds": Param(300, type="integer", minimum=60, title="Check interval (s)"),
+        "warmup_seconds": Param(300, type="integer", minimum=0, title="Warm-up, not judged (s)"),
+        "lag_seconds": Param(180, type="integer", minimum=0, title="CloudWatch lag, not judged (s)"),
+        "alpha_spending": Param("pocock", enum=["pocock", "obrien_fleming"], title="Alpha spending"),
         "duration": Param("P1D", type="string", title="Duration (ISO-8601, e.g. PT1H, P7D)"),
     },
     tags=["sagemaker", "shadow-test", "example"],
@@ -54,14 +57,19 @@ with DAG(
     running = InferenceExperimentSensor(
         task_id="wait_for_running", experiment_name=experiment, target="running", deferrable=True, poke_interval=2
     )
-    observe = DateTimeSensorAsync(
-        task_id="observe_traffic",
-        target_time="{{ (macros.datetime.fromisoformat("
-        "ti.xcom_pull(task_ids='wait_for_running')['Schedule']['StartTime'].replace('Z', '+00:00'))"
-        " + macros.timedelta(seconds=params.observation_seconds)).isoformat() }}",
+    # Continuous guardrails: a look every check interval (deferred in between), a decision as soon
+    # as the evidence allows, at the latest at the end of the observation.
+    evaluate = EvaluateInferenceExperimentOperator(
+        task_id="evaluate",
+        experiment_name=experiment,
+        observation_seconds="{{ params.observation_seconds }}",
+        check_interval_seconds="{{ params.check_interval_seconds }}",
+        warmup_seconds="{{ params.warmup_seconds }}",
+        lag_seconds="{{ params.lag_seconds }}",
+        alpha_spending="{{ params.alpha_spending }}",
+        deferrable=True,
     )
-    evaluate = EvaluateInferenceExperimentOperator(task_id="evaluate", experiment_name=experiment)
     promote = StopInferenceExperimentOperator(
         task_id="promote", experiment_name=experiment, promote=True, reason="Shadow verdict PROMOTE"
     )
-    create >> running >> observe >> evaluate >> promote
+    create >> running >> evaluate >> promote
