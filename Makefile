@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install test lint typecheck unit demo demo-reject bench clean matrix-smoke
+.PHONY: install test lint typecheck unit demo demo-reject demo-capture bench clean matrix-smoke
 
 $(BIN)/uv:
 	$(PYTHON) -m venv $(VENV)
@@ -33,6 +33,9 @@ demo: $(STAMP)
 
 demo-reject: $(STAMP)
 	$(BIN)/python -m scripts.demo --candidate worse $(DEMO_ARGS)
+
+demo-capture: $(STAMP)
+	$(BIN)/python -m scripts.demo --capture $(DEMO_ARGS)
 
 bench: $(STAMP)
 	for f in benchmarks/bench_*.py; do $(BIN)/python $$f || exit 1; done

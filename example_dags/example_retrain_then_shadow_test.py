@@ -22,8 +22,8 @@ from shadow_test_pipeline import shadow_test_params, shadow_test_tasks
 
 #: Emulator traffic profiles a simulated training run can produce (ignored by real SageMaker).
 SIMULATED_PROFILES = {
-    "better": {"shadowtest:latency-ms": "30", "shadowtest:latency-spread": "0.05", "shadowtest:error-rate": "0%"},
-    "worse": {"shadowtest:latency-ms": "60", "shadowtest:latency-spread": "0.05", "shadowtest:error-rate": "5%"},
+    "better": {"shadowtest:latency-ms": "30", "shadowtest:4xx-rate": "0.5%", "shadowtest:error-rate": "0.2%"},
+    "worse": {"shadowtest:latency-ms": "60", "shadowtest:4xx-rate": "0.5%", "shadowtest:error-rate": "5%"},
 }
 
 

@@ -1,4 +1,4 @@
-"""The smallest useful shadow test: create it, wait until it runs, observe, judge, promote.
+"""The smallest useful shadow test: create it, wait until it runs, judge it while it runs, promote.
 
 Requires Airflow 2.11 or later (it runs unchanged on 2.11, 3.0 and every later 3.x; the CI matrix
 runs it on each). The wait for Running defers to the triggerer, so it costs a handful of API
@@ -13,7 +13,6 @@ import pendulum
 
 # airflow.sdk on Airflow 3, airflow.models on 2.x: the common-compat provider picks the right one.
 from airflow.providers.common.compat.sdk import DAG, Param
-from airflow.providers.standard.sensors.date_time import DateTimeSensorAsync
 
 from airflow_provider_shadowtest.operators.evaluate import EvaluateInferenceExperimentOperator
 from airflow_provider_shadowtest.operators.inference_experiment import (
@@ -93,6 +92,49 @@ with DAG(
                 "so a default run takes about 20 minutes. Keep it shorter than the duration."
             ),
         ),
+        "check_interval_seconds": Param(
+            300,
+            type="integer",
+            minimum=60,
+            maximum=86400,
+            title="Check interval (s)",
+            description_md=(
+                "Time between two looks at the metrics (continuous guardrails), in seconds: **60 to 86,400**. "
+                "Default 300 = 5 minutes. A clear regression is rejected at the first look that shows it."
+            ),
+        ),
+        "warmup_seconds": Param(
+            300,
+            type="integer",
+            minimum=0,
+            maximum=86400,
+            title="Warm-up, not judged (s)",
+            description_md=(
+                "Seconds after the start whose metrics are left out (cold caches, JIT): **0 to 86,400**. "
+                "Default 300 = 5 minutes; shown shaded in the report."
+            ),
+        ),
+        "lag_seconds": Param(
+            180,
+            type="integer",
+            minimum=0,
+            maximum=3600,
+            title="CloudWatch lag, not judged (s)",
+            description_md=(
+                "Newest seconds left out because CloudWatch has not published them completely yet: **0 to 3,600**. "
+                "Default 180 = 3 minutes; shown shaded in the report."
+            ),
+        ),
+        "alpha_spending": Param(
+            "pocock",
+            type="string",
+            enum=["pocock", "obrien_fleming"],
+            title="Alpha spending",
+            description_md=(
+                "How the error budget is shared between looks: `pocock` (default) stops a clear regression "
+                "within minutes; `obrien_fleming` keeps the confidence for the end (better for short observations)."
+            ),
+        ),
         "duration": Param(
             "PT2H",
             type="string",
@@ -125,14 +167,19 @@ with DAG(
     running = InferenceExperimentSensor(
         task_id="wait_for_running", experiment_name=experiment, target="running", deferrable=True, poke_interval=2
     )
-    observe = DateTimeSensorAsync(
-        task_id="observe_traffic",
-        target_time="{{ (macros.datetime.fromisoformat("
-        "ti.xcom_pull(task_ids='wait_for_running')['Schedule']['StartTime'].replace('Z', '+00:00'))"
-        " + macros.timedelta(seconds=params.observation_seconds)).isoformat() }}",
+    # Continuous guardrails: a look every check interval (deferred in between), a decision as soon
+    # as the evidence allows, at the latest at the end of the observation.
+    evaluate = EvaluateInferenceExperimentOperator(
+        task_id="evaluate",
+        experiment_name=experiment,
+        observation_seconds="{{ params.observation_seconds }}",
+        check_interval_seconds="{{ params.check_interval_seconds }}",
+        warmup_seconds="{{ params.warmup_seconds }}",
+        lag_seconds="{{ params.lag_seconds }}",
+        alpha_spending="{{ params.alpha_spending }}",
+        deferrable=True,
     )
-    evaluate = EvaluateInferenceExperimentOperator(task_id="evaluate", experiment_name=experiment)
     promote = StopInferenceExperimentOperator(
         task_id="promote", experiment_name=experiment, promote=True, reason="Shadow verdict PROMOTE"
     )
-    create >> running >> observe >> evaluate >> promote
+    create >> running >> evaluate >> promote

@@ -10,7 +10,7 @@ Requires Airflow 3.1 or later: the optional human approval step is the standard 
 from __future__ import annotations
 
 import os
-from typing import Any
+from typing import Any, cast
 
 from airflow.providers.standard.operators.hitl import ApprovalOperator
 from airflow.sdk import Asset, AssetAlias, Param, task
@@ -139,6 +139,39 @@ def shadow_test_params(*, include_candidate: bool = True) -> dict[str, Param]:
                 "or unanswered run: it then ends by itself and the endpoint serves production only."
             ),
         ),
+        "check_interval_seconds": Param(
+            300,
+            type="integer",
+            minimum=60,
+            maximum=86400,
+            title="Check interval (s)",
+            description_md=(
+                "Time between two looks at the metrics (continuous guardrails), in seconds: **60 to 86,400**. "
+                "Default 300 = 5 minutes. A clear regression is rejected at the first look that shows it."
+            ),
+        ),
+        "warmup_seconds": Param(
+            300,
+            type="integer",
+            minimum=0,
+            maximum=86400,
+            title="Warm-up, not judged (s)",
+            description_md=(
+                "Seconds after the start whose metrics are left out (cold caches, JIT): **0 to 86,400**. "
+                "Default 300 = 5 minutes; shown shaded in the report."
+            ),
+        ),
+        "lag_seconds": Param(
+            180,
+            type="integer",
+            minimum=0,
+            maximum=3600,
+            title="CloudWatch lag, not judged (s)",
+            description_md=(
+                "Newest seconds left out because CloudWatch has not published them completely yet: **0 to 3,600**. "
+                "Default 180 = 3 minutes; shown shaded in the report."
+            ),
+        ),
         "require_approval": Param(
             False,
             type="boolean",
@@ -212,6 +245,89 @@ def shadow_test_params(*, include_candidate: bool = True) -> dict[str, Param]:
             ),
             section="Verdict thresholds",
         ),
+        "confidence_percent": Param(
+            95.0,
+            type="number",
+            minimum=50,
+            exclusiveMaximum=100,
+            title="Confidence (%)",
+            description_md=(
+                "Confidence of every check's interval, in percent: **50 to under 100**. Default 95. "
+                "Repeated looks keep it (alpha spending)."
+            ),
+            section="Verdict thresholds",
+        ),
+        "alpha_spending": Param(
+            "pocock",
+            type="string",
+            enum=["pocock", "obrien_fleming"],
+            title="Alpha spending",
+            description_md=(
+                "How the error budget is shared between looks: `pocock` (default) stops a clear regression "
+                "within minutes; `obrien_fleming` keeps the confidence for the end (better for short observations)."
+            ),
+            section="Verdict thresholds",
+        ),
+        "ramp_to_full_sampling": Param(
+            False,
+            type="boolean",
+            title="Ramp to 100 % sampling before promoting",
+            description_md=(
+                "On: after a PROMOTE, mirror every request to the candidate and judge again before promoting "
+                "(AWS's advice). Off (default): promote on the first PROMOTE."
+            ),
+            section="Verdict thresholds",
+        ),
+        "report_uri": Param(
+            "",
+            type="string",
+            title="Report folder",
+            description_md=(
+                "Where the HTML report goes: `s3://bucket/prefix/` or `file:///path/`. "
+                "Empty (default): no file; the Shadow tests page renders the report from the verdict."
+            ),
+            section="Verdict thresholds",
+        ),
+        "capture": Param(
+            False,
+            type="boolean",
+            title="Compare predictions (data capture)",
+            description_md=(
+                "On: capture both variants' requests and answers and gate the promotion on their agreement. "
+                "Off (default): judge latency and errors only."
+            ),
+            section="Prediction agreement",
+        ),
+        "capture_destination": Param(
+            "s3://shadow-test-captures/captures",
+            type="string",
+            pattern=r"^(https|s3)://",
+            title="Capture destination",
+            description_md=(
+                "S3 folder for the captured requests and answers, starting with `s3://` (the bucket must exist). "
+                "Example: `s3://shadow-test-captures/captures`."
+            ),
+            section="Prediction agreement",
+        ),
+        "capture_label_json_path": Param(
+            "$.predicted_label",
+            type="string",
+            title="Label in the model's answer (JSON path)",
+            description_md="JSON path of the label in each answer, starting with `$`. Example: `$.predicted_label`.",
+            section="Prediction agreement",
+        ),
+        "min_agreement_percent": Param(
+            95.0,
+            type="number",
+            minimum=0,
+            maximum=100,
+            title="Min label agreement (%)",
+            description_md=(
+                "The candidate must give production's label on at least this share of requests: **0 to 100** "
+                "percent. Default 95."
+            ),
+            section="Prediction agreement",
+        ),
     }
     return params
 
@@ -220,6 +336,27 @@ def shadow_test_params(*, include_candidate: bool = True) -> dict[str, Param]:
 def _approval_gate(require_approval: Any) -> str:
     """Send a PROMOTE verdict through a person when the form asked for it."""
     return "approve" if str(require_approval).lower() == "true" else "promote"
+
+
+@task(task_id="capture_storage")
+def _capture_storage(capture: Any, destination: str) -> dict[str, Any] | None:
+    """The experiment's DataStorageConfig when the form asks for prediction agreement, else None."""
+    if str(capture).lower() != "true":
+        return None
+    return {
+        "Destination": destination,
+        "ContentType": {"CsvContentTypes": ["text/csv"], "JsonContentTypes": ["application/json"]},
+    }
+
+
+#: The approval's body: the verdict's Markdown and a link to the HTML report on the "Shadow tests" page.
+_APPROVAL_BODY = (
+    "{{ ti.xcom_pull(task_ids='evaluate')['report_markdown'] }}\n\n"
+    "{% if ti.xcom_pull(task_ids='evaluate').get('report_location') %}"
+    "[Shadow test report with charts](/shadowtest/reports/{{ dag.dag_id | urlencode }}/{{ run_id | urlencode }}"
+    "/evaluate) (stored at `{{ ti.xcom_pull(task_ids='evaluate')['report_location'] }}`)"
+    "{% endif %}"
+)
 
 
 @task(task_id="announce_promotion", outlets=[PROMOTIONS], trigger_rule="none_failed_min_one_success")
@@ -231,13 +368,11 @@ def _announce_promotion(endpoint_name: str, *, outlet_events: Any = None) -> str
 
 
 def shadow_test_tasks(candidate_model: Any, *, experiment_prefix: str = "shadow") -> dict[str, Any]:
-    """Add create -> wait -> observe -> evaluate -> branch -> promote/keep to the current DAG.
+    """Add create -> wait -> evaluate (continuous) -> branch -> promote/keep to the current DAG.
 
     :param candidate_model: the candidate's model name: a template string or an XComArg.
     :return: the tasks by role, to chain more work before or after.
     """
-    from airflow.providers.standard.sensors.date_time import DateTimeSensorAsync
-
     name = experiment_prefix + "-{{ params.endpoint_name }}-{{ dag_run.run_after.strftime('%Y%m%d%H%M%S') }}"
     # The short form: the endpoint's production variant (whatever a previous promotion named it,
     # its model, instance type and count) is read when the task runs; the shadow variant's name is
@@ -255,6 +390,7 @@ def shadow_test_tasks(candidate_model: Any, *, experiment_prefix: str = "shadow"
         # Starts now; ends by itself after the observation and decision windows, as a safety net.
         duration="{{ params.observation_seconds + params.decision_window_seconds }}",
         description="Shadow test on {{ params.endpoint_name }}, run {{ run_id }}",
+        data_storage_config=cast("Any", _capture_storage("{{ params.capture }}", "{{ params.capture_destination }}")),
         tags={"pipeline": "{{ dag.dag_id }}", "run": "{{ dag_run.run_after.strftime('%Y%m%d%H%M%S') }}"},
     )
     experiment = "{{ ti.xcom_pull(task_ids='create_experiment')['name'] }}"
@@ -266,18 +402,25 @@ def shadow_test_tasks(candidate_model: Any, *, experiment_prefix: str = "shadow"
         poke_interval=POKE_INTERVAL_SECONDS,
         timeout=3600,
     )
-    observe = DateTimeSensorAsync(
-        task_id="observe_traffic",
-        target_time="{{ (macros.datetime.fromisoformat("
-        "ti.xcom_pull(task_ids='wait_for_running')['Schedule']['StartTime'].replace('Z', '+00:00'))"
-        " + macros.timedelta(seconds=params.observation_seconds)).isoformat() }}",
-    )
     evaluate = EvaluateInferenceExperimentOperator(
         task_id="evaluate",
         experiment_name=experiment,
+        # Continuous guardrails: a look every check interval, a decision as soon as the evidence allows.
+        observation_seconds="{{ params.observation_seconds }}",
+        check_interval_seconds="{{ params.check_interval_seconds }}",
+        warmup_seconds="{{ params.warmup_seconds }}",
+        lag_seconds="{{ params.lag_seconds }}",
+        confidence_percent="{{ params.confidence_percent }}",
+        alpha_spending="{{ params.alpha_spending }}",
+        ramp_to_full_sampling="{{ params.ramp_to_full_sampling }}",
         max_latency_increase_percent="{{ params.max_latency_increase_percent }}",
         max_error_rate_increase_percentage_points="{{ params.max_error_rate_increase_percentage_points }}",
         min_shadow_invocations="{{ params.min_shadow_invocations }}",
+        capture_comparison="{% if params.capture %}{{ {'output': {'kind': 'label', 'json_path': "
+        "params.capture_label_json_path}, 'min_agreement_percent': params.min_agreement_percent} | tojson }}"
+        "{% endif %}",
+        report_uri="{{ params.report_uri }}",
+        deferrable=True,
         promote_task_ids="approval_gate",
         reject_task_ids="keep_production",
         inconclusive_task_ids="keep_production",
@@ -286,7 +429,7 @@ def shadow_test_tasks(candidate_model: Any, *, experiment_prefix: str = "shadow"
     approve = ApprovalOperator(
         task_id="approve",
         subject="Promote the shadow candidate on {{ params.endpoint_name }}?",
-        body="{{ ti.xcom_pull(task_ids='evaluate')['report_markdown'] }}",
+        body=_APPROVAL_BODY,
     )
     created = "ti.xcom_pull(task_ids='create_experiment')"
     promote_kwargs: dict[str, Any] = {
@@ -315,7 +458,7 @@ def shadow_test_tasks(candidate_model: Any, *, experiment_prefix: str = "shadow"
     )
     announce = _announce_promotion("{{ params.endpoint_name }}")
 
-    create >> wait_running >> observe >> evaluate
+    create >> wait_running >> evaluate
     evaluate >> [gate, keep]
     gate >> [approve, promote]
     approve >> promote_approved

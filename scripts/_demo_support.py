@@ -38,20 +38,40 @@ DAG_ID = "example_shadow_test_promotion"
 REGION = "us-east-1"
 CREDENTIALS = {"aws_access_key_id": "testing", "aws_secret_access_key": "testing"}
 
-#: Traffic profiles (model tags read by the emulator). A narrow latency spread keeps percentiles of
-#: a short window stable, so "better" and "worse" are decided by the profile and not by chance.
+#: Traffic profiles (model tags read by the emulator), as production traffic looks: the emulator's
+#: default lognormal latency spread (0.35) and non-zero baseline error rates on every model. The
+#: statistical verdict decides from intervals, so "better" and "worse" are decided by the profile,
+#: not by chance, whatever the noise.
+BASELINE_ERRORS = {
+    "shadowtest:4xx-rate": "0.5%",
+    "shadowtest:error-rate": "0.2%",
+    "shadowtest:model-error-rate": "0.1%",
+}
 PRODUCTION_PROFILE = {
-    # Plenty of traffic: even a window shortened by a slow machine has enough shadow requests.
+    # Plenty of traffic: a few minutes give the verdict thousands of shadow requests.
     "shadowtest:rps": "40",
     "shadowtest:latency-ms": "40",
-    "shadowtest:latency-spread": "0.05",
-    "shadowtest:error-rate": "0.2%",
+    "shadowtest:latency-spread": "0.35",
+    **BASELINE_ERRORS,
 }
 CANDIDATE_PROFILES: dict[str, dict[str, str]] = {
-    # No errors at all: a better candidate must not fail the error check by a chance error or two.
-    "better": {"shadowtest:latency-ms": "30", "shadowtest:latency-spread": "0.05", "shadowtest:error-rate": "0%"},
-    "worse": {"shadowtest:latency-ms": "60", "shadowtest:latency-spread": "0.05", "shadowtest:error-rate": "5%"},
+    "better": {"shadowtest:latency-ms": "30", "shadowtest:latency-spread": "0.35", **BASELINE_ERRORS},
+    "worse": {
+        "shadowtest:latency-ms": "60",
+        "shadowtest:latency-spread": "0.35",
+        **BASELINE_ERRORS,
+        "shadowtest:error-rate": "5%",
+    },
+    # Healthy latency and errors, but it gives another label than production on 10 % of requests.
+    "disagreeing": {
+        "shadowtest:latency-ms": "35",
+        "shadowtest:latency-spread": "0.35",
+        **BASELINE_ERRORS,
+        "shadowtest:disagreement-rate": "10%",
+    },
 }
+#: Where the capture variant of the pipeline writes (the bucket is created in the emulator's S3).
+CAPTURE_BUCKET = "shadow-test-captures"
 
 
 def stop_group(process: subprocess.Popen[Any], grace_seconds: float = 10.0) -> None:
@@ -216,21 +236,40 @@ def prepare_homes(work: Path, names: list[str], env: dict[str, str]) -> dict[str
 
 @dataclass(frozen=True)
 class Pipeline:
-    """One promotion-pipeline run: its endpoint, its models, and the DAG's ``--conf``."""
+    """One promotion-pipeline run: its endpoint, its models, and the DAG's ``--conf``.
+
+    The evaluate step runs in continuous mode: a look every two minutes after a 1-minute warm-up,
+    with O'Brien-Fleming alpha spending (keeps the confidence for the end of a short observation;
+    a clear regression such as 5 % 5XX still stops within the first looks). A PROMOTE needs about
+    seven judged minutes: the latency interval comes from per-minute pairs (Wilcoxon signed-rank),
+    and its final look must keep enough of the confidence budget.
+    """
 
     endpoint: str
     production_model: str
     candidate_model: str
-    candidate: str  # "better" or "worse" (a key of CANDIDATE_PROFILES)
-    observation_seconds: int = 30
+    candidate: str  # a key of CANDIDATE_PROFILES
+    observation_seconds: int = 540
+    check_interval_seconds: int = 120
+    warmup_seconds: int = 60
+    lag_seconds: int = 30
+    report_uri: str = ""
+    capture: bool = False
 
     def conf(self) -> dict[str, Any]:
         return {
             "endpoint_name": self.endpoint,
             "candidate_model": self.candidate_model,
             "observation_seconds": self.observation_seconds,
+            "check_interval_seconds": self.check_interval_seconds,
+            "warmup_seconds": self.warmup_seconds,
+            "lag_seconds": self.lag_seconds,
+            "alpha_spending": "obrien_fleming",
             "decision_window_seconds": 120,
             "min_shadow_invocations": 100,
+            "report_uri": self.report_uri,
+            "capture": self.capture,
+            "capture_destination": f"s3://{CAPTURE_BUCKET}/{self.endpoint}",
         }
 
 
@@ -239,6 +278,13 @@ def setup_endpoint(sagemaker: Any, pipeline: Pipeline) -> None:
     create_model(sagemaker, pipeline.production_model, tags=PRODUCTION_PROFILE)
     create_model(sagemaker, pipeline.candidate_model, tags=CANDIDATE_PROFILES[pipeline.candidate])
     create_endpoint(sagemaker, pipeline.endpoint, pipeline.production_model)
+    if pipeline.capture:
+        s3: Any = boto3.client(  # type: ignore[call-overload]
+            "s3", endpoint_url=sagemaker.meta.endpoint_url, region_name=REGION, **CREDENTIALS
+        )
+        # Another pipeline on the same emulator may have created it already.
+        with contextlib.suppress(s3.exceptions.BucketAlreadyOwnedByYou):
+            s3.create_bucket(Bucket=CAPTURE_BUCKET)
 
 
 def production_model(sagemaker: Any, endpoint: str) -> str:

@@ -29,7 +29,7 @@ if TYPE_CHECKING:
     from scripts._browser import Browser
 
 #: The promotion example on a better candidate: the verdict is PROMOTE.
-PIPELINE = Pipeline("ui-endpoint", "ui-prod-model", "ui-candidate-model", "better", observation_seconds=25)
+PIPELINE = Pipeline("ui-endpoint", "ui-prod-model", "ui-candidate-model", "better")
 USERNAME = "reviewer"
 PASSWORD = "shadow-test-password"
 
@@ -150,7 +150,7 @@ class Deployment:
         setup_endpoint(self.emulator.client(), pipeline)
         migrate(self.home, self.env)
         run = DagsTest.start(self.env, pipeline.conf(), self.work / "dags-test.log")
-        code = run.wait(timeout_seconds=300)
+        code = run.wait(timeout_seconds=1100)
         if code != 0:
             raise RuntimeError(f"the promotion run exited {code}:\n{run.tail()}")
         self.verdict = read_xcom(self.home, "evaluate")

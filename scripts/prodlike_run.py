@@ -16,7 +16,7 @@
 
 Everything is bounded (``--timeout-seconds``, default 360) and every process is stopped at the end.
 
-    python scripts/prodlike_run.py [--workdir DIR] [--observation-seconds 30] [--timeout-seconds 360]
+    python scripts/prodlike_run.py [--workdir DIR] [--observation-seconds 540] [--timeout-seconds 1200]
 """
 
 from __future__ import annotations
@@ -389,8 +389,8 @@ def run(work: Path, observation_seconds: int, timeout_seconds: float) -> int:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--workdir", help="logs and AIRFLOW_HOME go here (default: a new temporary directory)")
-    parser.add_argument("--observation-seconds", type=int, default=30)
-    parser.add_argument("--timeout-seconds", type=float, default=360)
+    parser.add_argument("--observation-seconds", type=int, default=540)
+    parser.add_argument("--timeout-seconds", type=float, default=1200)
     args = parser.parse_args(argv)
     work = Path(args.workdir) if args.workdir else Path(tempfile.mkdtemp(prefix="shadowtest-prodlike-"))
     work.mkdir(parents=True, exist_ok=True)

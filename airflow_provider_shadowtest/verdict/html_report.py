@@ -215,6 +215,42 @@ def _seconds(value: Any) -> str | None:
     return f"{value:g} s" if value < 120 else f"{value / 60:.1f} min"
 
 
+def _capture_section(capture: Mapping[str, Any]) -> str:
+    """The prediction agreement from data capture: its checks, the pairing and the label confusion."""
+    checks = [
+        {**c, "label": f"{c.get('name')} ({c.get('metric')})", "threshold": c.get("allowed_limit")}
+        for c in capture.get("checks") or []
+        if isinstance(c, dict)
+    ]
+    pairing = _mapping(capture.get("pairing"))
+    methods = ", ".join(f"{k} {v}" for k, v in _mapping(pairing.get("by_method")).items())
+    facts = _definition_list(
+        [
+            ("Agreement decision", capture.get("decision")),
+            ("Pairs", f"{pairing.get('paired')} ({methods})" if pairing.get("paired") is not None else None),
+            (
+                "Unpaired production / shadow",
+                f"{pairing.get('unpaired_production')} / {pairing.get('unpaired_shadow')}" if pairing else None,
+            ),
+        ]
+    )
+    confusion = [c for c in _mapping(capture.get("labels")).get("confusion") or [] if isinstance(c, dict)]
+    rows = "".join(
+        f"<tr><td>{_e(c.get('production'))}</td><td>{_e(c.get('shadow'))}</td>{_number_cell(c.get('count'))}</tr>"
+        for c in confusion
+    )
+    table = (
+        '<table class="checks"><thead><tr><th>Production label</th><th>Shadow label</th><th>Count</th></tr></thead>'
+        f"<tbody>{rows}</tbody></table>"
+        if rows
+        else ""
+    )
+    return (
+        f'<section id="prediction-agreement"><h2>Prediction agreement (data capture)</h2>'
+        f"{_checks_table(checks)}{facts}{table}</section>"
+    )
+
+
 def _definition_list(items: list[tuple[str, Any]]) -> str:
     rows = "".join(f"<dt>{_e(k)}</dt><dd>{_e(v)}</dd>" for k, v in items if v not in (None, "", [], {}))
     return f"<dl>{rows}</dl>" if rows else '<p class="muted">Not available.</p>'
@@ -316,6 +352,7 @@ def render_html_report(
     reasons = [r for r in verdict.get("reasons") or [] if r]
     checks = [c for c in verdict.get("checks") or [] if isinstance(c, dict)]
     charts = _charts(per_minute, verdict, max_points_per_line)
+    capture = _mapping(verdict.get("capture"))
     reasons_html = "".join(f"<li>{_e(r)}</li>" for r in reasons) or "<li>No reasons given.</li>"
     reasons_html += "".join(f'<li class="muted">{_e(n)}</li>' for n in verdict.get("notes") or [] if n)
     charts_html = "".join(charts) or '<p class="muted">No per-minute series in this verdict.</p>'
@@ -330,6 +367,7 @@ def render_html_report(
         f"{_e(decision)}</p></header>"
         f'<section><h2>Why</h2><ul class="reasons">{reasons_html}</ul>{_verdict_facts(verdict)}</section>'
         f"<section><h2>Checks</h2>{_checks_table(checks)}</section>"
+        f"{_capture_section(capture) if capture else ''}"
         f'<section><h2>Per minute</h2><div class="charts">{charts_html}</div></section>'
         f"<section><h2>Experiment</h2>{experiment_facts_html(described, verdict)}</section>"
         f'<footer class="muted">{_e(footer)}</footer></body></html>'

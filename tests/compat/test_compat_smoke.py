@@ -37,7 +37,7 @@ if TYPE_CHECKING:
     from pathlib import Path
 
 MINIMAL = "example_shadow_test_minimal"
-SMOKE = Pipeline("smoke-endpoint", "smoke-prod", "smoke-candidate", "better", observation_seconds=25)
+SMOKE = Pipeline("smoke-endpoint", "smoke-prod", "smoke-candidate", "better")
 
 
 def test_provider_is_registered(tmp_path: Path) -> None:
@@ -56,7 +56,7 @@ def test_provider_is_registered(tmp_path: Path) -> None:
 
 
 @pytest.mark.slow
-@pytest.mark.timeout(420)
+@pytest.mark.timeout(1200)
 def test_minimal_example_defers_judges_and_promotes(tmp_path: Path) -> None:
     # Only the minimal example in the DAGs folder: the others may need a newer Airflow (they say so).
     dags = tmp_path / "dags"
@@ -72,12 +72,17 @@ def test_minimal_example_defers_judges_and_promotes(tmp_path: Path) -> None:
         conf = {
             "endpoint_name": SMOKE.endpoint,
             "candidate_model": SMOKE.candidate_model,
-            "observation_seconds": SMOKE.observation_seconds,
+            **{
+                k: v
+                for k, v in SMOKE.conf().items()
+                if k
+                in ("observation_seconds", "check_interval_seconds", "warmup_seconds", "lag_seconds", "alpha_spending")
+            },
             "duration": "PT30M",
         }
         env = airflow_env(homes["minimal"], emulator, dags_folder=dags)
         run = DagsTest.start(env, conf, tmp_path / "dags-test.log", dag_id=MINIMAL)
-        code = run.wait(timeout_seconds=360)
+        code = run.wait(timeout_seconds=1100)
         assert code == 0, f"airflow dags test exited {code}:\n{run.tail()}"
         log = run.log_path.read_text(encoding="utf-8", errors="replace")
         states = read_task_states(homes["minimal"], dag_id=MINIMAL)

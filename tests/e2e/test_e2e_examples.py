@@ -26,11 +26,11 @@ from scripts._demo_support import xcom as read_xcom
 if TYPE_CHECKING:
     from pathlib import Path
 
-RETRAIN = Pipeline("e2e-retrain", "e2e-retrain-prod", "unused", "better", observation_seconds=25)
+RETRAIN = Pipeline("e2e-retrain", "e2e-retrain-prod", "unused", "better")
 
 
 @pytest.mark.slow
-@pytest.mark.timeout(420)
+@pytest.mark.timeout(1200)
 def test_retrain_example_runs_green(tmp_path: Path) -> None:
     emulator = Emulator.start(tmp_path)
     runs: dict[str, DagsTest] = {}
@@ -44,7 +44,7 @@ def test_retrain_example_runs_green(tmp_path: Path) -> None:
         for key, dag_id, conf in (("retrain", "example_retrain_then_shadow_test", retrain_conf),):
             env = airflow_env(homes[key], emulator)
             runs[key] = DagsTest.start(env, conf, tmp_path / f"dags-test-{key}.log", dag_id=dag_id)
-        codes = {key: run.wait(timeout_seconds=300) for key, run in runs.items()}
+        codes = {key: run.wait(timeout_seconds=1100) for key, run in runs.items()}
         for key, code in codes.items():
             assert code == 0, f"{key} run exited {code}:\n{runs[key].tail()}"
 

@@ -14,7 +14,15 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from airflow_provider_shadowtest.testing import create_endpoint, create_model
-from scripts._demo_support import PRODUCTION_PROFILE, DagsTest, Emulator, airflow_env, migrate, production_variant
+from scripts._demo_support import (
+    PRODUCTION_PROFILE,
+    DagsTest,
+    Emulator,
+    Pipeline,
+    airflow_env,
+    migrate,
+    production_variant,
+)
 from scripts._demo_support import xcom as read_xcom
 
 if TYPE_CHECKING:
@@ -24,10 +32,12 @@ DAG_ID = "example_retrain_then_shadow_test"
 ENDPOINT = "e2e-scheduled"
 FIRST_MODEL = "e2e-scheduled-model"
 QUALITIES = ("better", "better", "worse", "better")
+#: The evaluate step's timing (continuous mode), as the demo runs it.
+TIMING = Pipeline(ENDPOINT, FIRST_MODEL, "unused", "better")
 
 
 @pytest.mark.slow
-@pytest.mark.timeout(900)
+@pytest.mark.timeout(3000)
 def test_scheduled_retrain_promotes_again_and_again_and_a_rejection_changes_nothing(tmp_path: Path) -> None:
     emulator = Emulator.start(tmp_path)
     runs: list[dict[str, Any]] = []
@@ -43,12 +53,12 @@ def test_scheduled_retrain_promotes_again_and_again_and_a_rejection_changes_noth
             conf = {
                 "endpoint_name": ENDPOINT,
                 "simulated_quality": quality,
-                "observation_seconds": 20,
-                "decision_window_seconds": 120,
+                # The pipeline's continuous evaluation as the demo runs it (about 9 minutes a PROMOTE).
+                **{k: v for k, v in TIMING.conf().items() if k.endswith("_seconds") or k == "alpha_spending"},
                 "min_shadow_invocations": 100,
             }
             dags_test = DagsTest.start(env, conf, tmp_path / f"dags-test-{i}.log", dag_id=DAG_ID)
-            code = dags_test.wait(timeout_seconds=300)
+            code = dags_test.wait(timeout_seconds=720)
             assert code == 0, f"run {i} ({quality}) exited {code}:\n{dags_test.tail()}"
             created = read_xcom(home, "create_experiment", dag_id=DAG_ID)
             runs.append(
