@@ -249,10 +249,10 @@ def shadow_test_params(*, include_candidate: bool = True) -> dict[str, Param]:
             95.0,
             type="number",
             minimum=50,
-            exclusiveMaximum=100,
+            maximum=99.9,
             title="Confidence (%)",
             description_md=(
-                "Confidence of every check's interval, in percent: **50 to under 100**. Default 95. "
+                "Confidence of every check's interval, in percent: **50 to 99.9**. Default 95. "
                 "Repeated looks keep it (alpha spending)."
             ),
             section="Verdict thresholds",
@@ -304,7 +304,8 @@ def shadow_test_params(*, include_candidate: bool = True) -> dict[str, Param]:
             pattern=r"^(https|s3)://",
             title="Capture destination",
             description_md=(
-                "S3 folder for the captured requests and answers, starting with `s3://` (the bucket must exist). "
+                "S3 folder for the captured requests and answers: `s3://` then the bucket and prefix, in URI "
+                "characters (the bucket must exist). "
                 "Example: `s3://shadow-test-captures/captures`."
             ),
             section="Prediction agreement",

@@ -7,6 +7,8 @@ import json
 import re
 from typing import Any
 
+import pytest
+
 from airflow_provider_shadowtest.operators.evaluate import EvaluateInferenceExperimentOperator
 from airflow_provider_shadowtest.operators.inference_experiment import (
     CreateInferenceExperimentOperator,
@@ -129,39 +131,19 @@ def test_the_summary_is_the_report_with_tables_lined_up() -> None:
     assert align_tables(r"| a \| b | c |") == r"| a \| b | c   |"
 
 
-def test_evaluate_sets_the_summary_before_it_fails_and_shows_all_links(monkeypatch: Any, context: Any) -> None:
+def test_evaluate_sets_the_summary_before_it_fails_and_shows_all_links(context: Any) -> None:
     from airflow_provider_shadowtest.operators.evaluate import VerdictFailed
 
     op = EvaluateInferenceExperimentOperator(task_id="evaluate", experiment_name="e", aws_conn_id=None)
-    verdict = _FakeVerdict()
-    monkeypatch.setattr(op, "evaluate", lambda: verdict)
-    try:
-        op.execute(context)
-    except VerdictFailed:
-        pass
-    else:  # pragma: no cover - REJECT fails a non-branching evaluate
-        raise AssertionError("REJECT did not fail the task")
+    # The last step of every evaluation (one look or the final one of continuous mode): no AWS call.
+    with pytest.raises(VerdictFailed):
+        op._finish(context, dict(VERDICT), {}, op.config(), [])
     assert op.verdict_summary.startswith("### Shadow test verdict: REJECT")
+    assert context["ti"].xcoms["return_value"]["decision"] == "REJECT"
     assert "verdict_summary" in op.template_fields
     assert op.overwrite_rtif_after_execution is True
     names = {link.name for link in op.operator_extra_links}
     assert names == {"SageMaker Shadow Test", "SageMaker Endpoint", "CloudWatch metrics", "Shadow test report"}
-
-
-class _FakeVerdict:
-    """The two things execute() reads from a verdict, with a REJECT decision."""
-
-    def __init__(self) -> None:
-        from airflow_provider_shadowtest.verdict import Decision
-
-        self.decision = Decision.REJECT
-        self.reasons = VERDICT["reasons"]
-        self.checks: list[Any] = []
-        self.experiment_name = "e"
-        self.endpoint_name = "ep"
-
-    def to_json(self) -> dict[str, Any]:
-        return dict(VERDICT)
 
 
 def test_a_short_form_create_shows_the_request_it_completed_from_the_endpoint(endpoint: str, context: Any) -> None:
