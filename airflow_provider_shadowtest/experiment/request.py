@@ -193,7 +193,8 @@ def short_form_problems(**kwargs: Any) -> list[tuple[str, str]]:
     stand_in = {
         "VariantName": "stand-in-production-variant-for-validation",
         "ModelName": "stand-in-production-model",
-        "InstanceType": shadow_type if isinstance(shadow_type, str) and shadow_type else "ml.m5.large",
+        # A type every botocore since the floor (1.37) lists: older models lack ml.m5.large.
+        "InstanceType": shadow_type if isinstance(shadow_type, str) and shadow_type else "ml.m5.xlarge",
         "InitialInstanceCount": 1,
     }
     endpoint = EndpointDescription(
