@@ -95,7 +95,7 @@ def test_minimal_example_defers_judges_and_promotes(tmp_path: Path) -> None:
         emulator.stop()
 
     assert states == dict.fromkeys(
-        ("create_experiment", "wait_for_running", "observe_traffic", "evaluate", "promote"), "success"
+        ("create_experiment", "wait_for_running", "evaluate", "promote"), "success"
     ), f"Airflow {airflow_version()}"
     assert "Deferring until" in log  # the sensor deferred to the (inline) triggerer
     assert verdict["decision"] == "PROMOTE", verdict.get("reasons")
