@@ -64,7 +64,7 @@ class ApiServer:
     log_path: Path
 
     @classmethod
-    def start(cls, env: dict[str, str], log_path: Path, timeout_seconds: float = 120) -> ApiServer:
+    def start(cls, env: dict[str, str], log_path: Path, timeout_seconds: float = 600) -> ApiServer:
         port = free_port()
         log = open(log_path, "wb")  # noqa: SIM115 - the child owns it; closed below
         process = subprocess.Popen(

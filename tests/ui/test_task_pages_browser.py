@@ -19,6 +19,8 @@ if TYPE_CHECKING:
 
 pytestmark = [
     pytest.mark.slow,
+    # The module's fixture runs the promotion example first: a continuous verdict takes minutes.
+    pytest.mark.timeout(1800),
     pytest.mark.skipif(chromium_path() is None, reason="chromium is not installed (apt-get install -y chromium)"),
 ]
 
