@@ -94,9 +94,9 @@ def test_minimal_example_defers_judges_and_promotes(tmp_path: Path) -> None:
             run.wait(timeout_seconds=0.1)
         emulator.stop()
 
-    assert states == dict.fromkeys(
-        ("create_experiment", "wait_for_running", "evaluate", "promote"), "success"
-    ), f"Airflow {airflow_version()}"
+    assert states == dict.fromkeys(("create_experiment", "wait_for_running", "evaluate", "promote"), "success"), (
+        f"Airflow {airflow_version()}"
+    )
     assert "Deferring until" in log  # the sensor deferred to the (inline) triggerer
     assert verdict["decision"] == "PROMOTE", verdict.get("reasons")
     assert serving == SMOKE.candidate_model
