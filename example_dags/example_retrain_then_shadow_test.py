@@ -20,11 +20,27 @@ import pendulum
 from airflow.sdk import DAG, Param, task
 from shadow_test_pipeline import shadow_test_params, shadow_test_tasks
 
-#: Emulator traffic profiles a simulated training run can produce (ignored by real SageMaker).
-SIMULATED_PROFILES = {
-    "better": {"shadowtest:latency-ms": "30", "shadowtest:4xx-rate": "0.5%", "shadowtest:error-rate": "0.2%"},
-    "worse": {"shadowtest:latency-ms": "60", "shadowtest:4xx-rate": "0.5%", "shadowtest:error-rate": "5%"},
+#: Emulator traffic profiles a simulated training run can produce (ignored by real SageMaker). The
+#: latency is relative to the model the endpoint serves now, so a scheduled run's "better" model is
+#: better than the previous winner, not equal to it.
+SIMULATED_PROFILES: dict[str, dict[str, str | float]] = {
+    "better": {"latency_factor": 0.75, "shadowtest:4xx-rate": "0.5%", "shadowtest:error-rate": "0.2%"},
+    "worse": {"latency_factor": 1.5, "shadowtest:4xx-rate": "0.5%", "shadowtest:error-rate": "5%"},
 }
+#: The emulator's median model latency when a model has no ``shadowtest:latency-ms`` tag.
+_DEFAULT_LATENCY_MS = 40.0
+
+
+def _simulated_tags(quality: str, production_tags: list[dict[str, str]]) -> list[dict[str, str]]:
+    """Emulator tags of the new model: production's request rate, and the quality relative to production."""
+    by_key = {t["Key"]: t["Value"] for t in production_tags}
+    tags = [{"Key": "shadowtest:rps", "Value": by_key["shadowtest:rps"]}] if "shadowtest:rps" in by_key else []
+    profile = dict(SIMULATED_PROFILES.get(quality, {}))
+    factor = profile.pop("latency_factor", None)
+    if isinstance(factor, float):
+        production_ms = float(by_key.get("shadowtest:latency-ms", _DEFAULT_LATENCY_MS))
+        tags.append({"Key": "shadowtest:latency-ms", "Value": f"{production_ms * factor:.2f}"})
+    return tags + [{"Key": k, "Value": str(v)} for k, v in profile.items()]
 
 
 @task(task_id="train_and_register")
@@ -42,8 +58,7 @@ def train_and_register(endpoint_name: str, run_key: str, quality: str, aws_conn_
     container["ModelDataUrl"] = f"s3://models/{family}/{run_key}/model.tar.gz"
     tags = [{"Key": "trained-by", "Value": "example_retrain_then_shadow_test"}]
     # Emulator only: the request rate belongs to the endpoint's traffic, so it carries over.
-    tags += [t for t in client.list_tags(ResourceArn=production["ModelArn"])["Tags"] if t["Key"] == "shadowtest:rps"]
-    tags += [{"Key": k, "Value": v} for k, v in SIMULATED_PROFILES.get(quality, {}).items()]
+    tags += _simulated_tags(quality, client.list_tags(ResourceArn=production["ModelArn"])["Tags"])
     client.create_model(
         ModelName=name,
         PrimaryContainer=container,
