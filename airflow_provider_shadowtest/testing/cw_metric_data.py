@@ -23,6 +23,7 @@ from typing import Any
 from airflow_provider_shadowtest.testing import cw_limits
 from airflow_provider_shadowtest.testing.cw_math import MathError, Series, evaluate, referenced_ids
 from airflow_provider_shadowtest.testing.cw_stats import naive_utc, validate_statistic
+from airflow_provider_shadowtest.testing.plain_params import plain
 
 _ID = re.compile(r"^[a-z][a-zA-Z0-9_]*$")
 
@@ -37,7 +38,7 @@ def get_metric_data_action(self: Any) -> Any:
     """``CloudWatchResponse.get_metric_data`` with paging; the backend call does the rest."""
     from moto.core.responses import ActionResult
 
-    params = _plain(self._get_params())
+    params = plain(self._get_params())
     queries = params.get("MetricDataQueries") or []
     max_datapoints = int(params.get("MaxDatapoints") or cw_limits.DEFAULT_MAX_DATAPOINTS)
     fingerprint = cw_limits.request_fingerprint(params)
@@ -216,13 +217,3 @@ def _result(query_id: str, item: Series, scan_by: str) -> dict[str, Any]:
         "timestamps": stamps,
         "status_code": "Complete",
     }
-
-
-def _plain(value: Any) -> Any:
-    if hasattr(value, "original_dict"):
-        value = value.original_dict()
-    if isinstance(value, dict):
-        return {k: _plain(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_plain(v) for v in value]
-    return value

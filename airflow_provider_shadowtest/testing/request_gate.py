@@ -38,6 +38,7 @@ from typing import TYPE_CHECKING, Any, Final
 
 from airflow_provider_shadowtest.testing.counters import COUNTERS
 from airflow_provider_shadowtest.testing.model_checks import SERIALIZATION, check_request, describe
+from airflow_provider_shadowtest.testing.plain_params import plain
 from airflow_provider_shadowtest.testing.settings import current_settings
 
 if TYPE_CHECKING:
@@ -232,7 +233,7 @@ def guarded_dispatch(service_name: str, original: Callable[..., Any]) -> Callabl
                 rejection = Rejection(400, "SerializationException", f"Cannot read the request: {exc}.")
         if rejection is None and protocol == "query":
             shape = _input_shape(service_name, operation)
-            rejection = _model_rejection(service_name, shape, _plain(getattr(self, "params", {})))
+            rejection = _model_rejection(service_name, shape, plain(getattr(self, "params", {})))
         if rejection is not None:
             if protocol == "query":  # query-protocol services name these two differently
                 code = _QUERY_CODES.get(rejection.code, rejection.code)
@@ -256,13 +257,3 @@ def _input_shape(service_name: str, operation: str) -> Any:
     from moto.core.utils import get_service_model
 
     return get_service_model(service_name).operation_model(operation).input_shape
-
-
-def _plain(value: Any) -> Any:
-    if hasattr(value, "original_dict"):
-        value = value.original_dict()
-    if isinstance(value, dict):
-        return {k: _plain(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_plain(v) for v in value]
-    return value

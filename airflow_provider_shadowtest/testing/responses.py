@@ -21,6 +21,7 @@ from airflow_provider_shadowtest.testing.faults import (
     drop_error,
     fault_response,
 )
+from airflow_provider_shadowtest.testing.plain_params import plain
 from airflow_provider_shadowtest.testing.store import experiments, lock_of
 
 if TYPE_CHECKING:
@@ -32,19 +33,8 @@ _CBOR_OPERATION = re.compile(r"/service/[^/]+/operation/([A-Za-z0-9]+)")
 MARK = "__shadowtest__"
 
 
-def _plain(value: Any) -> Any:
-    """moto's parsed params (possibly XFormedDict) as plain dicts and lists."""
-    if hasattr(value, "original_dict"):
-        value = value.original_dict()
-    if isinstance(value, dict):
-        return {k: _plain(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_plain(v) for v in value]
-    return value
-
-
 def _params(response: Any) -> dict[str, Any]:
-    return _plain(getattr(response, "params", None) or {})  # type: ignore[no-any-return]
+    return plain(getattr(response, "params", None) or {})  # type: ignore[no-any-return]
 
 
 def _operation(handler: Callable[[Any, dict[str, Any]], dict[str, Any]]) -> Callable[[Any], ActionResult]:
@@ -110,7 +100,7 @@ def counting_call_action(original: Callable[[Any], Any], *, faults: bool) -> Cal
 # -- moto's endpoint operations: keep ShadowProductionVariants, show running shadow tests ---------
 def create_endpoint_config_keeping_shadow(original: Callable[[Any], Any]) -> Callable[[Any], Any]:
     def create_endpoint_config(self: Any) -> Any:
-        shadow = _plain(self._get_param("ShadowProductionVariants"))
+        shadow = plain(self._get_param("ShadowProductionVariants"))
         backend = self.sagemaker_backend
         if shadow:
             backend.validate_production_variants(shadow)
