@@ -22,7 +22,15 @@ import math
 import re
 from typing import Any, Final
 
-__all__ = ["aware", "describe_value", "parse_bool", "parse_datetime", "parse_literal", "parse_time"]
+__all__ = [
+    "aware",
+    "describe_value",
+    "parse_bool",
+    "parse_datetime",
+    "parse_literal",
+    "parse_optional_time",
+    "parse_time",
+]
 
 _UTC = dt.timezone.utc
 _EPOCH = re.compile(r"^\s*\d+(\.\d+)?\s*$")
@@ -101,6 +109,21 @@ def parse_time(field: str, value: Any) -> dt.datetime:
         value = float(value)
     try:
         return parse_datetime(value, epoch_seconds=True)
+    except ValueError as err:
+        raise ValueError(f"{field}: {err}") from None
+
+
+def parse_optional_time(field: str, value: Any) -> dt.datetime | None:
+    """Return an aware UTC datetime from a datetime, a date or an ISO-8601 string; None for None or blank text.
+
+    Unlike :func:`parse_time`, a number is refused: these are observation times a user writes.
+
+    :raises ValueError: naming ``field``.
+    """
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    try:
+        return parse_datetime(value)
     except ValueError as err:
         raise ValueError(f"{field}: {err}") from None
 

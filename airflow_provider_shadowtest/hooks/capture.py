@@ -16,10 +16,10 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any, cast
 from urllib.parse import urlparse
 
-from airflow.providers.amazon.aws.hooks.base_aws import AwsBaseHook
-from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
+from airflow_provider_shadowtest.connection import DEFAULT_MAX_ATTEMPTS
+from airflow_provider_shadowtest.hooks.retrying import RetryingAwsHook
 from airflow_provider_shadowtest.verdict.capture.agreement import CaptureComparison
 from airflow_provider_shadowtest.verdict.capture.pairing import PRODUCTION, SHADOW
 from airflow_provider_shadowtest.verdict.capture.records import MISSING_PREFIX, READ_ERROR
@@ -32,8 +32,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-#: Attempts per S3 call (first try included) when the connection sets no retry policy.
-DEFAULT_MAX_ATTEMPTS = 8
 #: Bytes read from S3 at a time when an object is streamed.
 CHUNK_BYTES = 1 << 16
 #: Objects up to this size are fetched whole, ahead of the parser (SageMaker writes a few MB at
@@ -83,7 +81,7 @@ def _utc(value: dt.datetime) -> dt.datetime:
     return value.replace(tzinfo=dt.timezone.utc) if value.tzinfo is None else value.astimezone(dt.timezone.utc)
 
 
-class CaptureHook(AwsBaseHook):
+class CaptureHook(RetryingAwsHook):
     """Read an inference experiment's data capture from S3 and compare the two variants' answers.
 
     Takes the connection settings of
@@ -95,16 +93,7 @@ class CaptureHook(AwsBaseHook):
 
     def __init__(self, *args: Any, max_attempts: int = DEFAULT_MAX_ATTEMPTS, **kwargs: Any) -> None:
         kwargs["client_type"] = "s3"
-        if max_attempts < 1:
-            raise ValueError(f"max_attempts: must be at least 1, got {max_attempts}")
-        self.max_attempts = max_attempts
-        super().__init__(*args, **kwargs)
-
-    def _get_config(self, config: Config | None = None) -> Config:
-        merged = super()._get_config(config)
-        if getattr(merged, "retries", None):
-            return merged
-        return merged.merge(Config(retries={"mode": "standard", "total_max_attempts": self.max_attempts}))
+        super().__init__(*args, max_attempts=max_attempts, **kwargs)
 
     @property
     def client(self) -> Any:

@@ -6,8 +6,6 @@ import logging
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any, cast
 
-from airflow.providers.amazon.aws.hooks.base_aws import AwsBaseHook
-from botocore.config import Config
 from botocore.exceptions import ClientError
 
 from airflow_provider_shadowtest.connection import DEFAULT_MAX_ATTEMPTS
@@ -19,6 +17,7 @@ from airflow_provider_shadowtest.hooks.metrics_query import (
     check_percentiles,
     summarize_results,
 )
+from airflow_provider_shadowtest.hooks.retrying import RetryingAwsHook
 
 if TYPE_CHECKING:
     import datetime as dt
@@ -38,7 +37,7 @@ def _words(operation: str) -> list[str]:
     return [w.lower() for w in re.findall(r"[A-Z][a-z]*", operation)]
 
 
-class InferenceExperimentHook(AwsBaseHook):
+class InferenceExperimentHook(RetryingAwsHook):
     """Create, describe, update, start, stop, delete and list SageMaker inference experiments.
 
     Throttling, 5xx answers and dropped connections are retried by botocore's ``standard``
@@ -56,17 +55,9 @@ class InferenceExperimentHook(AwsBaseHook):
 
     def __init__(self, *args: Any, max_attempts: int = DEFAULT_MAX_ATTEMPTS, **kwargs: Any) -> None:
         kwargs["client_type"] = "sagemaker"
-        if max_attempts < 1:
-            raise ValueError(f"max_attempts: must be at least 1, got {max_attempts}")
-        self.max_attempts = max_attempts
-        super().__init__(*args, **kwargs)
+        super().__init__(*args, max_attempts=max_attempts, **kwargs)
 
     # -- connection -------------------------------------------------------------------------
-    def _get_config(self, config: Config | None = None) -> Config:
-        merged = super()._get_config(config)
-        if getattr(merged, "retries", None):
-            return merged
-        return merged.merge(Config(retries={"mode": "standard", "total_max_attempts": self.max_attempts}))
 
     def get_cloudwatch_client(self) -> Any:
         """Return a CloudWatch client built from the same connection, region, verify and config."""

@@ -14,7 +14,8 @@ from airflow_provider_shadowtest.lineage import OpenLineageMixin
 from airflow_provider_shadowtest.links.inference_experiment import CONSOLE_LINKS, persist_described_links
 from airflow_provider_shadowtest.links.report import ShadowTestReportLink
 from airflow_provider_shadowtest.operators.verdict_view import VERDICT_FIELD, VERDICT_RENDERERS, show_verdict
-from airflow_provider_shadowtest.parsing import parse_bool, parse_datetime
+from airflow_provider_shadowtest.parsing import parse_bool
+from airflow_provider_shadowtest.parsing import parse_optional_time as parse_time
 
 if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
@@ -29,16 +30,6 @@ if TYPE_CHECKING:
 _PROMOTE: Final = "PROMOTE"
 _REJECT: Final = "REJECT"
 _INCONCLUSIVE: Final = "INCONCLUSIVE"
-
-
-def parse_time(field: str, value: Any) -> dt.datetime | None:
-    """An aware UTC datetime from a datetime or ISO-8601 string; None for None or ""."""
-    if value is None or (isinstance(value, str) and not value.strip()):
-        return None
-    try:
-        return parse_datetime(value)
-    except ValueError as err:
-        raise ValueError(f"{field}: {err}") from None
 
 
 #: The CloudWatch percentiles always fetched, so the report shows them even when unchecked.
@@ -417,9 +408,9 @@ class EvaluateInferenceExperimentOperator(OpenLineageMixin, AwsConnectionMixin, 
             verdict = judge_once(evidence, config.settings, self.experiment_name, subject["endpoint"])
             document = self._with_capture(verdict.to_json(), config, described, evidence)
             return self._finish(context, document, subject, config, [])
-        state = {"phase": "observe", "look": 1, "fraction": 0.0, "subject": subject, "looks": [], "ramp": None}
-        state["observation_end"] = self._observation_end(subject, config, "observe")
-        return self._continue(context, config, state, first=True)
+        from airflow_provider_shadowtest.operators.evaluate_looks import initial_state
+
+        return self._continue(context, config, initial_state(subject, config), first=True)
 
     def resume(self, context: Context, event: Mapping[str, Any] | None = None) -> Any:
         """Continue the continuous evaluation after a deferred wait; the state is in the event."""
@@ -427,32 +418,22 @@ class EvaluateInferenceExperimentOperator(OpenLineageMixin, AwsConnectionMixin, 
             raise ShadowTestError(f"continuous evaluation: unexpected trigger event {event!r}")
         return self._continue(context, self.config(), dict(event["state"]))
 
-    def _observation_end(self, subject: Mapping[str, Any], config: EvaluateConfig, phase: str) -> str:
-        start = dt.datetime.fromisoformat(subject["start"].replace("Z", "+00:00"))
-        end = start + dt.timedelta(seconds=config.observation_for(phase))
-        scheduled = parse_time("end", subject.get("end"))
-        return to_utc_iso(min(end, scheduled) if scheduled else end)
-
     def _continue(self, context: Context, config: EvaluateConfig, state: dict[str, Any], *, first: bool = False) -> Any:
+        """Look, and wait (deferred or asleep) until the next look, until a look decides."""
+        from airflow_provider_shadowtest.operators.evaluate_looks import first_look_at, next_look_at
         from airflow_provider_shadowtest.triggers.check_timer import ContinuousCheckTrigger
 
         while True:
-            subject = state["subject"]
-            start = dt.datetime.fromisoformat(subject["start"].replace("Z", "+00:00"))
-            interval = config.plan_for(state["phase"]).check_interval_seconds
             if first:
-                # The first look waits for a judged interval past the warm-up and the lag.
-                moment = start + dt.timedelta(seconds=config.warmup_seconds + interval + config.lag_seconds)
+                wanted = first_look_at(state, config)
                 first = False
             else:
                 outcome = self._look(context, config, state)
                 if outcome is not None:
                     return outcome
-                moment = _now() + dt.timedelta(seconds=interval)
-            final_at = dt.datetime.fromisoformat(state["observation_end"].replace("Z", "+00:00")) + dt.timedelta(
-                seconds=config.lag_seconds
-            )
-            moment = min(moment, final_at)
+                interval = config.plan_for(state["phase"]).check_interval_seconds
+                wanted = _now() + dt.timedelta(seconds=interval)
+            moment = next_look_at(state, config, wanted)
             wait = (moment - _now()).total_seconds()
             if wait <= 0:
                 continue
@@ -467,17 +448,19 @@ class EvaluateInferenceExperimentOperator(OpenLineageMixin, AwsConnectionMixin, 
 
     def _look(self, context: Context, config: EvaluateConfig, state: dict[str, Any]) -> Any:
         """Take one look; return the task's result when decided, None to look again later (state updated)."""
+        from airflow_provider_shadowtest.operators.evaluate_looks import is_final_look, record_look
+        from airflow_provider_shadowtest.verdict import look
+
         subject, phase = state["subject"], state["phase"]
         described = self._describe()
         now = _now()
-        observation_end = dt.datetime.fromisoformat(state["observation_end"].replace("Z", "+00:00"))
-        final = now >= observation_end + dt.timedelta(seconds=config.lag_seconds - 1)
+        final = is_final_look(state, config, now)
         if described.get("Status") in _ENDED:
             self.log.info("The experiment is %s: this look is the last", described.get("Status"))
             final = True
+        observation_end = parse_time("observation_end", state["observation_end"])
+        assert observation_end is not None
         evidence = self._evidence(subject, config, observation_end, now)
-        from airflow_provider_shadowtest.verdict import look
-
         result = look(
             evidence,
             config.settings,
@@ -498,17 +481,6 @@ class EvaluateInferenceExperimentOperator(OpenLineageMixin, AwsConnectionMixin, 
             decision = document["decision"]
             if decision == _INCONCLUSIVE and not result.final:
                 decision = None  # the metrics are clear; the captures may still decide
-        seq = document.get("sequential") or {}
-        state["looks"].append(
-            {
-                "at": to_utc_iso(now),
-                "phase": phase,
-                "look": state["look"],
-                "decision": decision or "continue",
-                "information_fraction": round(result.fraction, 4),
-                "look_confidence_percent": seq.get("look_confidence_percent"),
-            }
-        )
         self.log.info(
             "Look %d (%s): %s at information fraction %.2f",
             state["look"],
@@ -516,8 +488,13 @@ class EvaluateInferenceExperimentOperator(OpenLineageMixin, AwsConnectionMixin, 
             decision or "no decision yet",
             result.fraction,
         )
-        state["look"] = int(state["look"]) + 1
-        state["fraction"] = result.fraction
+        record_look(
+            state,
+            now=now,
+            decision=decision,
+            fraction=result.fraction,
+            look_confidence_percent=(document.get("sequential") or {}).get("look_confidence_percent"),
+        )
         if decision is None:
             return None
         ramp = decision == _PROMOTE and phase == "observe" and config.ramp_plan is not None
@@ -536,31 +513,17 @@ class EvaluateInferenceExperimentOperator(OpenLineageMixin, AwsConnectionMixin, 
         config: EvaluateConfig,
     ) -> bool:
         """Raise the shadow's sampling to 100 % and start the ramp phase; False when already at 100 %."""
-        subject = state["subject"]
-        shadow_mode = dict(described.get("ShadowModeConfig") or {})
-        variants = [dict(v) for v in shadow_mode.get("ShadowModelVariants") or []]
-        current = next((v for v in variants if v.get("ShadowModelVariantName") == subject["shadow"]), None)
-        if current is None or float(current.get("SamplingPercentage", 100)) >= 100:
+        from airflow_provider_shadowtest.operators.evaluate_looks import ramped_shadow_mode, start_ramp
+
+        shadow = state["subject"]["shadow"]
+        ramped = ramped_shadow_mode(described, shadow)
+        if ramped is None:
             self.log.info("Ramp to 100 %% sampling skipped: the shadow already receives every request")
             return False
-        before = current["SamplingPercentage"]
-        current["SamplingPercentage"] = 100
-        shadow_mode["ShadowModelVariants"] = variants
-        self.log.info("PROMOTE at %s %% sampling: ramping %r to 100 %% and judging again", before, subject["shadow"])
+        before, shadow_mode = ramped
+        self.log.info("PROMOTE at %s %% sampling: ramping %r to 100 %% and judging again", before, shadow)
         self.hook.update_inference_experiment({"Name": self.experiment_name, "ShadowModeConfig": shadow_mode})
-        state["ramp"] = {
-            "from_sampling_percent": before,
-            "to_sampling_percent": 100,
-            "at": to_utc_iso(now),
-            "first_verdict": {
-                "decision": document["decision"],
-                "reasons": document["reasons"],
-                "sequential": document.get("sequential"),
-            },
-        }
-        state["phase"], state["look"], state["fraction"] = "ramp", 1, 0.0
-        state["subject"] = {**subject, "start": to_utc_iso(now)}
-        state["observation_end"] = self._observation_end(state["subject"], config, "ramp")
+        start_ramp(state, before_percent=before, first_verdict=document, now=now, config=config)
         return True
 
     def _with_capture(

@@ -10,6 +10,7 @@ can all call it.
 
 from __future__ import annotations
 
+from airflow_provider_shadowtest.parsing import parse_optional_time as parse_time
 from airflow_provider_shadowtest.verdict.evaluate import (
     Check,
     Decision,
@@ -24,7 +25,7 @@ from airflow_provider_shadowtest.verdict.report import render_markdown
 from airflow_provider_shadowtest.verdict.sequential import Look, SequentialPlan, look
 from airflow_provider_shadowtest.verdict.settings import CheckSpec, JudgeSettings, settings_from_thresholds
 from airflow_provider_shadowtest.verdict.thresholds import VerdictThresholds
-from airflow_provider_shadowtest.verdict.window import parse_time, resolve_window
+from airflow_provider_shadowtest.verdict.window import resolve_window
 
 __all__ = [
     "Check",

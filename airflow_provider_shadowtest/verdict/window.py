@@ -2,30 +2,13 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import TYPE_CHECKING, Any
 
-from airflow_provider_shadowtest.experiment.schedule import parse_datetime
+from airflow_provider_shadowtest.parsing import parse_optional_time as parse_time
 
 if TYPE_CHECKING:
+    import datetime as dt
     from collections.abc import Mapping
-
-
-def parse_time(field: str, value: Any) -> dt.datetime | None:
-    """Return ``value`` as an aware UTC datetime; accept datetimes and ISO-8601 strings (``Z`` too).
-
-    A naive value is taken as UTC; ``None`` and ``""`` give None.
-
-    :raises ValueError: naming ``field`` when the value is not a time.
-    """
-    if value is None or (isinstance(value, str) and not value.strip()):
-        return None
-    if isinstance(value, dt.date) and not isinstance(value, dt.datetime):
-        raise ValueError(f"{field}: expected a datetime or an ISO-8601 string, got {value!r}")
-    try:
-        return parse_datetime(value)
-    except ValueError as err:
-        raise ValueError(f"{field}: {err}") from None
 
 
 def resolve_window(
