@@ -94,7 +94,7 @@ def test_record_look_advances_the_counter_and_stays_json() -> None:
 
 
 def test_ramp_raises_only_the_shadow_and_keeps_the_rest() -> None:
-    described = {
+    described: dict[str, Any] = {
         "ShadowModeConfig": {
             "SourceModelVariantName": "prod",
             "ShadowModelVariants": [
