@@ -10,6 +10,7 @@ from botocore.exceptions import ClientError
 
 from airflow_provider_shadowtest.connection import DEFAULT_MAX_ATTEMPTS
 from airflow_provider_shadowtest.exceptions import ExperimentNotFound, InferenceExperimentApiError
+from airflow_provider_shadowtest.hooks.metric_series import metric_data_results
 from airflow_provider_shadowtest.hooks.metrics_query import (
     DEFAULT_PERCENTILES,
     MetricWindow,
@@ -213,20 +214,13 @@ class InferenceExperimentHook(RetryingAwsHook):
         client = self.get_cloudwatch_client()
         results: list[dict[str, Any]] = []
         with self._api("GetMetricData"):
-            # GetMetricData takes at most 500 queries per call.
-            for offset in range(0, len(queries), 500):
-                token: str | None = None
-                while True:
-                    kwargs: dict[str, Any] = {
-                        "MetricDataQueries": queries[offset : offset + 500],
-                        "StartTime": window.aligned_start,
-                        "EndTime": end,
-                    }
-                    if token:
-                        kwargs["NextToken"] = token
-                    page = client.get_metric_data(**kwargs)
-                    results.extend(page.get("MetricDataResults", []))
-                    token = page.get("NextToken")
-                    if not token:
-                        break
+            for offset in range(0, len(queries), 500):  # at most 500 queries per call
+                results.extend(
+                    metric_data_results(
+                        client,
+                        MetricDataQueries=queries[offset : offset + 500],
+                        StartTime=window.aligned_start,
+                        EndTime=end,
+                    )
+                )
         return summarize_results(results, index, variant_names)

@@ -28,6 +28,21 @@ if TYPE_CHECKING:
     from airflow_provider_shadowtest.verdict.evidence import Evidence
 
 
+def metric_data_results(cloudwatch: Any, **request: Any) -> list[dict[str, Any]]:
+    """Every ``MetricDataResults`` entry of one GetMetricData request, following ``NextToken``.
+
+    An id may come back on several pages, each with a part of its datapoints: callers fold them.
+    """
+    results: list[dict[str, Any]] = []
+    token: str | None = None
+    while True:
+        page = cloudwatch.get_metric_data(**request, **({"NextToken": token} if token else {}))
+        results.extend(page.get("MetricDataResults", []))
+        token = page.get("NextToken")
+        if not token:
+            return results
+
+
 def fetch_variant_series(
     cloudwatch: Any,
     endpoint_name: str,
@@ -56,21 +71,15 @@ def fetch_variant_series(
     results: list[dict[str, Any]] = []
     try:
         for batch, call_start, call_end in plan_calls(start, end, period, len(queries)):
-            token: str | None = None
-            while True:
-                kwargs: dict[str, Any] = {
-                    "MetricDataQueries": queries[batch],
-                    "StartTime": call_start,
-                    "EndTime": call_end,
-                    "ScanBy": "TimestampAscending",
-                }
-                if token:
-                    kwargs["NextToken"] = token
-                page = cloudwatch.get_metric_data(**kwargs)
-                results.extend(page.get("MetricDataResults", []))
-                token = page.get("NextToken")
-                if not token:
-                    break
+            results.extend(
+                metric_data_results(
+                    cloudwatch,
+                    MetricDataQueries=queries[batch],
+                    StartTime=call_start,
+                    EndTime=call_end,
+                    ScanBy="TimestampAscending",
+                )
+            )
     except ClientError as err:
         raise InferenceExperimentApiError.from_response(err.response, "GetMetricData") from err
     folded = fold_series(results, index, variant_names)
