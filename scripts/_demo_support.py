@@ -200,16 +200,11 @@ def airflow_env(
     return env
 
 
-def migrate(home: Path, env: dict[str, str], timeout_seconds: float = 300) -> None:
-    """``airflow db migrate`` into ``home`` (SQLite)."""
-    home.mkdir(parents=True, exist_ok=True)
+def migrate_database(env: dict[str, str], timeout_seconds: float = 300) -> None:
+    """``airflow db migrate`` into the database ``env`` names (``AIRFLOW__DATABASE__SQL_ALCHEMY_CONN``)."""
     done = subprocess.run(
         [sys.executable, "-m", "airflow", "db", "migrate"],
-        env={
-            **env,
-            "AIRFLOW_HOME": str(home),
-            "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{home / 'airflow.db'}",
-        },
+        env=env,
         capture_output=True,
         text=True,
         timeout=timeout_seconds,
@@ -219,6 +214,13 @@ def migrate(home: Path, env: dict[str, str], timeout_seconds: float = 300) -> No
         raise RuntimeError(
             f"airflow db migrate failed ({done.returncode}):\n{done.stdout[-3000:]}{done.stderr[-3000:]}"
         )
+
+
+def migrate(home: Path, env: dict[str, str], timeout_seconds: float = 300) -> None:
+    """``airflow db migrate`` into ``home`` (SQLite)."""
+    home.mkdir(parents=True, exist_ok=True)
+    sqlite = {"AIRFLOW_HOME": str(home), "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{home / 'airflow.db'}"}
+    migrate_database({**env, **sqlite}, timeout_seconds)
 
 
 def prepare_homes(work: Path, names: list[str], env: dict[str, str]) -> dict[str, Path]:

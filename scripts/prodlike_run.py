@@ -44,6 +44,7 @@ from scripts._demo_support import (
     Emulator,
     Pipeline,
     airflow_env,
+    migrate_database,
     production_model,
     setup_endpoint,
     stop_group,
@@ -142,22 +143,6 @@ class Api:
             return None
 
 
-def migrate(env: dict[str, str], timeout_seconds: float = 300) -> None:
-    """``airflow db migrate`` into the database ``env`` names."""
-    done = subprocess.run(
-        [sys.executable, "-m", "airflow", "db", "migrate"],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=timeout_seconds,
-        check=False,
-    )
-    if done.returncode != 0:
-        raise RuntimeError(
-            f"airflow db migrate failed ({done.returncode}):\n{done.stdout[-3000:]}{done.stderr[-3000:]}"
-        )
-
-
 class Metadata:
     """Read-only queries on the metadata DB: which triggerer runs which trigger."""
 
@@ -247,7 +232,7 @@ def run(work: Path, observation_seconds: int, timeout_seconds: float) -> int:
             AIRFLOW__TRIGGERER__TRIGGERER_HEALTH_CHECK_THRESHOLD="10",
         )
         say("airflow db migrate (PostgreSQL, LocalExecutor)")
-        migrate(env)
+        migrate_database(env)
         timings["migrate"] = time.monotonic() - started
         db = metadata = Metadata(cluster)
 
