@@ -1,40 +1,27 @@
 """The evaluate task's own page shows the verdict, and the trigger form explains its fields: real api-server, Chromium.
 
-One module-wide setup, as in ``test_ui_browser.py``: the promotion example against the emulator
-(a better candidate, so the verdict is PROMOTE), then ``airflow api-server`` on its metadata DB.
+The session's deployment (``conftest.py``), shared with ``test_ui_browser.py``: the promotion
+example against the emulator (a better candidate, so the verdict is PROMOTE), then ``airflow
+api-server`` on its metadata DB.
 """
 
 from __future__ import annotations
 
 import json
-from typing import TYPE_CHECKING
 
 import pytest
 
 from scripts._browser import Browser, chromium_path
 from scripts._ui_support import Deployment, log_in, open_trigger_form, task_page_path
 
-if TYPE_CHECKING:
-    from collections.abc import Iterator
-
 pytestmark = [
     pytest.mark.slow,
-    # The module's fixture runs the promotion example first: a continuous verdict takes minutes.
+    # One deployment for both browser modules (conftest): one xdist worker runs them.
+    pytest.mark.xdist_group("ui-deployment"),
+    # The session's deployment runs the promotion example first: a continuous verdict takes minutes.
     pytest.mark.timeout(1800),
     pytest.mark.skipif(chromium_path() is None, reason="chromium is not installed (apt-get install -y chromium)"),
 ]
-
-
-@pytest.fixture(scope="module")
-def deployment(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Deployment]:
-    deployed = Deployment(tmp_path_factory.mktemp("ui-tasks"))
-    try:
-        deployed.run_pipeline()
-        assert deployed.verdict["decision"] == "PROMOTE", deployed.verdict.get("reasons")
-        deployed.start_server()
-        yield deployed
-    finally:
-        deployed.stop()
 
 
 def test_the_evaluate_task_shows_the_verdict_without_an_approval(deployment: Deployment) -> None:

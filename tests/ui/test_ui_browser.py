@@ -1,8 +1,9 @@
 """The "Shadow tests" page as a person sees it: a real api-server, a real promotion run, headless Chromium.
 
-One module-wide setup: the emulator server, ``airflow dags test`` of the promotion example (a
-better candidate, so the verdict is PROMOTE), then ``airflow api-server`` on the same metadata
-DB with Simple auth, the provider's plugin loaded from its metadata. Tests run in file order; the
+The session's deployment (``conftest.py``, shared with ``test_task_pages_browser.py``): the
+emulator server, ``airflow dags test`` of the promotion example (a better candidate, so the
+verdict is PROMOTE), then ``airflow api-server`` on the same metadata DB with Simple auth, the
+provider's plugin loaded from its metadata. Tests run in file order; the
 last one stops the emulator to show the page surviving an unreachable AWS.
 """
 
@@ -18,27 +19,16 @@ from scripts._browser import Browser, chromium_path
 from scripts._ui_support import PIPELINE, Deployment, log_in
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator
     from pathlib import Path
 
 pytestmark = [
     pytest.mark.slow,
-    # The module's fixture runs the promotion example first: a continuous verdict takes minutes.
+    # One deployment for both browser modules (conftest): one xdist worker runs them.
+    pytest.mark.xdist_group("ui-deployment"),
+    # The session's deployment runs the promotion example first: a continuous verdict takes minutes.
     pytest.mark.timeout(1800),
     pytest.mark.skipif(chromium_path() is None, reason="chromium is not installed (apt-get install -y chromium)"),
 ]
-
-
-@pytest.fixture(scope="module")
-def deployment(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Deployment]:
-    deployed = Deployment(tmp_path_factory.mktemp("ui"))
-    try:
-        deployed.run_pipeline()
-        assert deployed.verdict["decision"] == "PROMOTE", deployed.verdict.get("reasons")
-        deployed.start_server()
-        yield deployed
-    finally:
-        deployed.stop()
 
 
 def _set_report_location(home: Path, location: str) -> None:
