@@ -25,9 +25,8 @@ typecheck: $(STAMP)
 
 # Fast tests use both cores. The slow end-to-end tests mostly wait on the wall clock (a verdict
 # needs several judged minutes of per-minute metrics), so they run side by side, a file per worker
-# (module fixtures such as a started api-server or a built venv run once; the two browser modules
-# share one deployment, an xdist group: tests/conftest.py): the longest one (four pipeline runs in
-# a row on one endpoint) alone, the others spread over several workers.
+# (module fixtures such as a started api-server or a built venv run once): the longest one
+# (four pipeline runs in a row on one endpoint) alone, the others spread over several workers.
 LONGEST_E2E := tests/e2e/test_e2e_repeated_promotion.py
 unit: unit-fast unit-slow
 
@@ -36,7 +35,7 @@ unit-fast: $(STAMP)
 
 unit-slow: $(STAMP)
 	$(BIN)/python -m pytest -m slow $(LONGEST_E2E) -q & longest=$$!; \
-	$(BIN)/python -m pytest -m slow -n 6 --dist loadgroup --ignore=$(LONGEST_E2E) -q; others=$$?; \
+	$(BIN)/python -m pytest -m slow -n 6 --dist loadfile --ignore=$(LONGEST_E2E) -q; others=$$?; \
 	wait $$longest; longest_rc=$$?; \
 	test $$others -eq 0 && test $$longest_rc -eq 0
 

@@ -119,16 +119,3 @@ def experiment(sm: Any) -> Callable[..., str]:
         return name
 
     return make
-
-
-@pytest.hookimpl(tryfirst=True)
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Under ``--dist loadgroup`` (``make unit-slow``) a module's tests stay on one worker, as ``loadfile`` keeps them.
-
-    Modules that share a session fixture name a common ``xdist_group`` (the browser modules share
-    one deployment); every other test is grouped by its file, so module fixtures (an api-server, a
-    built venv) still run once. Runs before xdist turns the marks into node-id suffixes.
-    """
-    for item in items:
-        if item.get_closest_marker("xdist_group") is None:
-            item.add_marker(pytest.mark.xdist_group(item.path.relative_to(REPO_ROOT).as_posix()))

@@ -1,10 +1,12 @@
-"""The "Shadow tests" page as a person sees it: a real api-server, a real promotion run, headless Chromium.
+"""The "Shadow tests" page and the run's task pages as a person sees them: real api-server, promotion run, Chromium.
 
-The session's deployment (``conftest.py``, shared with ``test_task_pages_browser.py``): the
-emulator server, ``airflow dags test`` of the promotion example (a better candidate, so the
-verdict is PROMOTE), then ``airflow api-server`` on the same metadata DB with Simple auth, the
-provider's plugin loaded from its metadata. Tests run in file order; the
-last one stops the emulator to show the page surviving an unreachable AWS.
+One module-wide setup: the emulator server, ``airflow dags test`` of the promotion example (a
+better candidate, so the verdict is PROMOTE), then ``airflow api-server`` on the same metadata
+DB with Simple auth, the provider's plugin loaded from its metadata. The page tests come first,
+then the evaluate task's own page (the verdict), the console links of every experiment task, the
+create task's rendered request and the trigger form's explanations. One module, so the
+ten-minute promotion run happens once (``make unit-slow`` gives each module one worker). Tests
+run in file order; the last one stops the emulator to show the page surviving an unreachable AWS.
 """
 
 from __future__ import annotations
@@ -16,19 +18,30 @@ from typing import TYPE_CHECKING
 import pytest
 
 from scripts._browser import Browser, chromium_path
-from scripts._ui_support import PIPELINE, Deployment, log_in
+from scripts._ui_support import PIPELINE, Deployment, log_in, open_trigger_form, task_page_path
 
 if TYPE_CHECKING:
+    from collections.abc import Iterator
     from pathlib import Path
 
 pytestmark = [
     pytest.mark.slow,
-    # One deployment for both browser modules (conftest): one xdist worker runs them.
-    pytest.mark.xdist_group("ui-deployment"),
-    # The session's deployment runs the promotion example first: a continuous verdict takes minutes.
+    # The module's fixture runs the promotion example first: a continuous verdict takes minutes.
     pytest.mark.timeout(1800),
     pytest.mark.skipif(chromium_path() is None, reason="chromium is not installed (apt-get install -y chromium)"),
 ]
+
+
+@pytest.fixture(scope="module")
+def deployment(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Deployment]:
+    deployed = Deployment(tmp_path_factory.mktemp("ui"))
+    try:
+        deployed.run_pipeline()
+        assert deployed.verdict["decision"] == "PROMOTE", deployed.verdict.get("reasons")
+        deployed.start_server()
+        yield deployed
+    finally:
+        deployed.stop()
 
 
 def _set_report_location(home: Path, location: str) -> None:
@@ -142,6 +155,84 @@ def test_a_stored_report_is_served_and_a_deleted_one_is_said_so(deployment: Depl
     assert 'data-decision="PROMOTE"' in body
 
 
+# -- the run's own task pages and the trigger form ----------------------------------------------
+def test_the_evaluate_task_shows_the_verdict_without_an_approval(deployment: Deployment) -> None:
+    server = deployment.server
+    assert server is not None
+    path = task_page_path(deployment.home, "evaluate", "rendered_templates")
+    with Browser() as browser:
+        log_in(browser, server, "/dags/example_shadow_test_promotion")
+        browser.open(server.url + path)
+        text = browser.wait_for(
+            "[...document.querySelectorAll('tr')].map(r => r.innerText).find(t => t.startsWith('verdict_summary'))",
+            timeout_seconds=60,
+        )
+        links = _extra_links(server, deployment, "evaluate")
+    # Airflow 3.3 shows the field as highlighted text with line numbers: compare without whitespace.
+    flat = "".join(text.split())
+    assert "Shadowtestverdict:PROMOTE" in flat
+    assert deployment.verdict["experiment_name"] in flat
+    assert "interval[" in flat  # the checks with their confidence intervals
+    assert '"Shadowtestreport"link' in flat
+    assert links["Shadow test report"].endswith("/evaluate")
+    assert "metricsV2?graph=" in links["CloudWatch metrics"]
+    assert links["SageMaker Shadow Test"].endswith(deployment.verdict["experiment_name"])
+
+
+def test_every_experiment_task_of_the_run_has_its_console_links(deployment: Deployment) -> None:
+    server = deployment.server
+    assert server is not None
+    for task_id in ("create_experiment", "wait_for_running", "evaluate", "promote"):
+        links = _extra_links(server, deployment, task_id)
+        assert links.get("SageMaker Endpoint", "").endswith("#/endpoints/ui-endpoint"), (task_id, links)
+        assert "AWS*2fSageMaker" in links.get("CloudWatch metrics", ""), (task_id, links)
+
+
+def test_create_shows_the_request_it_sent_typed(deployment: Deployment) -> None:
+    server = deployment.server
+    assert server is not None
+    path = "/api/v2" + task_page_path(deployment.home, "create_experiment").replace("/runs/", "/dagRuns/").replace(
+        "/tasks/", "/taskInstances/"
+    )
+    status, body = server.get(path, token=server.token())
+    assert status == 200, body[:300]
+    sent = json.loads(body)["rendered_fields"]["request_sent"]
+    infrastructure = sent["ModelVariants"][0]["InfrastructureConfig"]["RealTimeInferenceConfig"]
+    assert infrastructure["InstanceCount"] == 1
+    assert isinstance(sent["ShadowModeConfig"]["ShadowModelVariants"][0]["SamplingPercentage"], int)
+    assert sent["Schedule"]["EndTime"].endswith("Z")
+
+
+def test_the_trigger_form_states_ranges_and_opens_on_what_a_first_run_needs(deployment: Deployment) -> None:
+    server = deployment.server
+    assert server is not None
+    with Browser(width=1400, height=1600) as browser:
+        log_in(browser, server, "/dags/example_shadow_test_promotion")
+        open_trigger_form(browser, server)
+        form = browser.evaluate("document.querySelector('[data-testid=config-form]').innerText")
+        visible = browser.evaluate(
+            "['endpoint_name', 'candidate_model', 'sampling_percent', 'observation_seconds', 'shadow_instance_count']"
+            # Number fields carry the form's name, text fields its id (Zag derives number-input ids).
+            ".map(k => [...document.querySelectorAll(`#element_${k}, [name=element_${k}], [id*=element_${k}]`)])"
+            ".map(found => found.some(x => x.checkVisibility()))"
+        )
+    assert "1 to 100" in form
+    assert "takes about 25 minutes" in form
+    assert "letters, digits and hyphens" in form
+    assert visible == [True, True, True, True, False]  # "Infrastructure" starts collapsed
+
+
+def _extra_links(server: object, deployment: Deployment, task_id: str) -> dict[str, str]:
+    api = server  # ApiServer
+    path = "/api/v2" + task_page_path(deployment.home, task_id).replace("/runs/", "/dagRuns/").replace(
+        "/tasks/", "/taskInstances/"
+    )
+    status, body = api.get(path + "/links", token=api.token())  # type: ignore[attr-defined]
+    assert status == 200, body[:300]
+    return {name: url for name, url in json.loads(body)["extra_links"].items() if url}
+
+
+# -- last: AWS goes away ----------------------------------------------------------------------------
 def test_the_page_stays_up_when_aws_is_unreachable(deployment: Deployment) -> None:
     server = deployment.server
     assert server is not None
