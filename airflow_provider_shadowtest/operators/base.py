@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from airflow_provider_shadowtest._compat import BaseOperator, default_deferrable
 from airflow_provider_shadowtest.connection import CONNECTION_TEMPLATE_FIELDS, AwsConnectionMixin
-from airflow_provider_shadowtest.exceptions import InvalidExperimentRequest
+from airflow_provider_shadowtest.exceptions import ExperimentConflict, InvalidExperimentRequest
 from airflow_provider_shadowtest.experiment.waiting import WaitPolicy, event_error
 from airflow_provider_shadowtest.links.inference_experiment import (
     CONSOLE_LINKS,
@@ -16,7 +16,7 @@ from airflow_provider_shadowtest.links.inference_experiment import (
 )
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Iterable, Mapping, Sequence
+    from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 
     from airflow_provider_shadowtest._compat import Context
 
@@ -56,6 +56,28 @@ class InferenceExperimentBaseOperator(AwsConnectionMixin, BaseOperator):
             poke_interval=self.poke_interval, timeout_seconds=self.settle_timeout_seconds, now=utc_now()
         )
         return wait(self.hook, name, policy)
+
+    def took_effect_before(self, name: str, err: ExperimentConflict, statuses: Collection[str]) -> dict[str, Any]:
+        """Describe ``name`` after ``err`` (a ConflictException); re-raise it unless ``name`` is in ``statuses``.
+
+        botocore retries a call whose answer was lost (a dropped connection, a read timeout). When
+        the first attempt was processed, the retry meets the status that attempt caused: this
+        task's own change, not a conflict. Any other status keeps the AWS error.
+        """
+        described = self.hook.describe_inference_experiment(name)
+        status = described["Status"]
+        if status not in statuses:
+            raise err
+        self.log.warning(
+            "%s of %r answered %s (%s), but the experiment is already %s: an earlier attempt of "
+            "this call, whose answer was lost and which botocore retried, took effect",
+            err.operation,
+            name,
+            err.code,
+            err.message,
+            status,
+        )
+        return described
 
     def persist_links(self, context: Context, described: Mapping[str, Any]) -> None:
         """Store what the console links need: partition, region, names, variants and schedule."""

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from airflow_provider_shadowtest.connection import CONNECTION_TEMPLATE_FIELDS
 from airflow_provider_shadowtest.exceptions import (
     ExperimentAlreadyExists,
+    ExperimentConflict,
     ExperimentNotFound,
     ExperimentStateError,
     InvalidExperimentRequest,
@@ -328,7 +329,9 @@ def _shadow_models(request: dict[str, Any]) -> list[str]:
 class StartInferenceExperimentOperator(InferenceExperimentBaseOperator):
     """Start a Created inference experiment now instead of at its scheduled start.
 
-    An experiment that is already Running (e.g. a retried task) is left as it is.
+    An experiment that is already Running (e.g. a retried task) is left as it is; so is a
+    ConflictException from a Start whose answer was lost and that botocore retried (the
+    experiment is then Starting or Running by the first attempt).
 
     :param experiment_name: the experiment's name.
 
@@ -355,7 +358,10 @@ class StartInferenceExperimentOperator(InferenceExperimentBaseOperator):
             raise ExperimentStateError(
                 name, status, "only a Created experiment can be started", described.get("StatusReason")
             )
-        self.hook.start_inference_experiment(name)
+        try:
+            self.hook.start_inference_experiment(name)
+        except ExperimentConflict as err:
+            self.took_effect_before(name, err, {lifecycle.STARTING, lifecycle.RUNNING})
         described = self.hook.describe_inference_experiment(name)
         self.log.info(
             "Started inference experiment %r on endpoint %r: now %s, ends %s",

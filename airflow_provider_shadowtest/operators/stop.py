@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from airflow_provider_shadowtest.connection import CONNECTION_TEMPLATE_FIELDS
-from airflow_provider_shadowtest.exceptions import ExperimentStateError
+from airflow_provider_shadowtest.exceptions import ExperimentConflict, ExperimentStateError
 from airflow_provider_shadowtest.experiment import actions, lifecycle
 from airflow_provider_shadowtest.lineage import OpenLineageMixin
 from airflow_provider_shadowtest.operators.base import (
@@ -34,7 +34,10 @@ class StopInferenceExperimentOperator(OpenLineageMixin, InferenceExperimentWaiti
 
     A retried task finding the experiment already Completed or Cancelled succeeds when nothing
     was to be promoted, or when the endpoint's production variant already serves the shadow's
-    model; otherwise it fails (the experiment ended without the promotion).
+    model; otherwise it fails (the experiment ended without the promotion). A Stop whose answer
+    was lost and that botocore retried meets its own first attempt (ConflictException, status
+    Stopping): that is not a conflict, and the task goes on; once the experiment has ended, a
+    promotion is checked on the endpoint as above.
 
     :param experiment_name: the experiment's name.
     :param promote: promote the shadow variant (see above).
@@ -120,12 +123,19 @@ class StopInferenceExperimentOperator(OpenLineageMixin, InferenceExperimentWaiti
             ", ".join(f"{variant}: {action}" for variant, action in variant_actions.items()),
             f"; reason: {self.reason}" if self.reason else "",
         )
-        self.hook.stop_inference_experiment(request)
+        retried = False
+        try:
+            self.hook.stop_inference_experiment(request)
+        except ExperimentConflict as err:
+            self.took_effect_before(name, err, {lifecycle.STOPPING, *lifecycle.TERMINAL_STATUSES})
+            retried = True
         if wait:
             target = request.get("DesiredState", lifecycle.COMPLETED)
             described = self.wait_for_statuses(name, {target}, fail_when_past_target=False)
         else:
             described = self.hook.describe_inference_experiment(name)
+        if retried and promoted is not None and described["Status"] in lifecycle.TERMINAL_STATUSES:
+            self._check_promoted(described, promoted)
         self.log.info("Inference experiment %r is %s", name, described["Status"])
         return actions.summarize(
             described, model_variant_actions=variant_actions, promoted_variant=promoted, stopped=True
@@ -169,17 +179,22 @@ class StopInferenceExperimentOperator(OpenLineageMixin, InferenceExperimentWaiti
         self, described: dict[str, Any], promoted: str | None, variant_actions: dict[str, str]
     ) -> dict[str, Any]:
         name, status = described["Name"], described["Status"]
-        if promoted is not None and not self._endpoint_serves(described, promoted):
-            raise ExperimentStateError(
-                name,
-                status,
-                f"it ended before it could be stopped, and {promoted!r} was not promoted",
-                described.get("StatusReason"),
-            )
+        if promoted is not None:
+            self._check_promoted(described, promoted)
         self.log.warning("Inference experiment %r is already %s: nothing to stop", name, status)
         return actions.summarize(
             described, model_variant_actions=variant_actions, promoted_variant=promoted, stopped=False
         )
+
+    def _check_promoted(self, described: dict[str, Any], promoted: str) -> None:
+        """Fail unless the ended experiment's endpoint serves ``promoted``'s model."""
+        if not self._endpoint_serves(described, promoted):
+            raise ExperimentStateError(
+                described["Name"],
+                described["Status"],
+                f"it was stopped or ended without this task, and {promoted!r} was not promoted",
+                described.get("StatusReason"),
+            )
 
     def _endpoint_serves(self, described: dict[str, Any], variant: str) -> bool:
         """Whether the endpoint's production variant serves ``variant``'s model (a past promotion)."""

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from typing import Any
+import logging
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
@@ -14,6 +15,7 @@ from airflow_provider_shadowtest.exceptions import (
     ExperimentStateError,
     InvalidExperimentRequest,
 )
+from airflow_provider_shadowtest.hooks.inference_experiment import InferenceExperimentHook
 from airflow_provider_shadowtest.operators.inference_experiment import (
     CreateInferenceExperimentOperator,
     DeleteInferenceExperimentOperator,
@@ -22,6 +24,9 @@ from airflow_provider_shadowtest.operators.inference_experiment import (
     UpdateInferenceExperimentOperator,
 )
 from tests.operators.shadowtest_operator_helpers import CANDIDATE_MODEL, ENDPOINT, PRODUCTION_MODEL, ROLE_ARN, variants
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
 
 NAME = "exp-life"
 FAST: dict[str, Any] = {"aws_conn_id": None, "poke_interval": 0.1, "settle_timeout_seconds": 30}
@@ -284,3 +289,93 @@ def test_delete_of_a_missing_experiment_can_be_strict(emulator: Any, context: An
     strict = DeleteInferenceExperimentOperator(task_id="delete", experiment_name=NAME, ignore_not_found=False, **FAST)
     with pytest.raises(ExperimentNotFound):
         strict.execute(context)
+
+
+# -- lost answers: botocore retried a call that had already been processed ------------------
+def _answer_lost(monkeypatch: pytest.MonkeyPatch, method: str, *, first: Callable[..., Any] | None = None) -> None:
+    """Make the hook's ``method`` send its call twice, as botocore does when the first answer is lost.
+
+    ``first`` replaces the first attempt (default: the same call), e.g. another client's call.
+    """
+    original = getattr(InferenceExperimentHook, method)
+
+    def twice(hook: InferenceExperimentHook, *args: Any) -> Any:
+        (first or original)(hook, *args)
+        return original(hook, *args)
+
+    monkeypatch.setattr(InferenceExperimentHook, method, twice)
+
+
+def test_a_stop_whose_answer_was_lost_promotes_and_succeeds(
+    endpoint: str, sagemaker: Any, context: Any, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    _created(context)
+    _start(context)
+    _answer_lost(monkeypatch, "stop_inference_experiment")
+
+    stop = StopInferenceExperimentOperator(
+        task_id="stop", experiment_name=NAME, promote=True, wait_for_completion=True, deferrable=False, **FAST
+    )
+    monkeypatch.setattr(StopInferenceExperimentOperator, "log", logging.getLogger("shadowtest.test.stop"))
+
+    result = stop.execute(context)
+
+    assert result["status"] == "Completed"
+    assert result["stopped"] is True
+    assert result["promoted_variant"] == "shadow"
+    assert _production_model(sagemaker) == CANDIDATE_MODEL
+    assert "an earlier attempt of this call" in caplog.text
+    assert "StopInferenceExperiment" in caplog.text
+
+
+def test_a_stop_that_meets_another_clients_stop_without_promotion_fails(
+    endpoint: str, sagemaker: Any, context: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _created(context)
+    _start(context)
+
+    def someone_else_keeps_production(hook: InferenceExperimentHook, request: dict[str, Any]) -> None:
+        sagemaker.stop_inference_experiment(
+            Name=NAME,
+            ModelVariantActions={"production": "Retain", "shadow": "Remove"},
+            DesiredState="Completed",
+        )
+
+    _answer_lost(monkeypatch, "stop_inference_experiment", first=someone_else_keeps_production)
+
+    with pytest.raises(ExperimentStateError, match="'shadow' was not promoted"):
+        StopInferenceExperimentOperator(
+            task_id="stop", experiment_name=NAME, promote=True, wait_for_completion=True, deferrable=False, **FAST
+        ).execute(context)
+    assert _production_model(sagemaker) == PRODUCTION_MODEL
+
+
+def test_a_stop_conflict_while_the_experiment_runs_keeps_the_aws_error(
+    endpoint: str, context: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _created(context)
+    _start(context)
+    conflict = ExperimentConflict("ConflictException", "busy", operation="StopInferenceExperiment")
+
+    def refuse(hook: InferenceExperimentHook, request: dict[str, Any]) -> None:
+        raise conflict
+
+    monkeypatch.setattr(InferenceExperimentHook, "stop_inference_experiment", refuse)
+
+    with pytest.raises(ExperimentConflict) as raised:
+        StopInferenceExperimentOperator(task_id="stop", experiment_name=NAME, **FAST).execute(context)
+    assert raised.value is conflict
+
+
+def test_a_start_whose_answer_was_lost_succeeds(
+    endpoint: str, context: Any, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    _created(context)
+    _answer_lost(monkeypatch, "start_inference_experiment")
+    monkeypatch.setattr(StartInferenceExperimentOperator, "log", logging.getLogger("shadowtest.test.start"))
+
+    result = _start(context)
+
+    assert result["started"] is True
+    assert result["status"] in ("Starting", "Running")
+    assert "StartInferenceExperiment" in caplog.text
