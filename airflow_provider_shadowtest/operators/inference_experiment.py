@@ -379,7 +379,9 @@ class UpdateInferenceExperimentOperator(InferenceExperimentBaseOperator):
     SageMaker allows, while Created: any of these; while Running: only ``end_time``,
     ``description`` and ``sampling_percent``. A change the current status forbids fails before
     any update is sent, naming the field; values equal to the current ones are not changes, and
-    an update that changes nothing is not sent.
+    an update that changes nothing is not sent. A ConflictException from an update whose answer
+    was lost and that botocore retried (the first attempt put the experiment in Updating) is not
+    a conflict when the experiment then has the requested values.
 
     :param experiment_name: the experiment's name.
     :param end_time: new end (datetime, ISO-8601 string or epoch seconds; naive means UTC).
@@ -459,7 +461,12 @@ class UpdateInferenceExperimentOperator(InferenceExperimentBaseOperator):
         self.log.info("Updating inference experiment %r (%s): %s", name, status, ", ".join(changed))
         sent = actions.only_changed(request, changed)
         self.request_sent = json_safe(sent)
-        self.hook.update_inference_experiment(sent)
+        try:
+            self.hook.update_inference_experiment(sent)
+        except ExperimentConflict as err:
+            self.took_effect_before(name, err, {lifecycle.UPDATING})
+            if lifecycle.changed_update_fields(self.settle(name), request):
+                raise  # Updating by some other change than this one
         described = self.settle(name)
         self.log.info(
             "Inference experiment %r is %s; schedule now %s",

@@ -379,3 +379,33 @@ def test_a_start_whose_answer_was_lost_succeeds(
     assert result["started"] is True
     assert result["status"] in ("Starting", "Running")
     assert "StartInferenceExperiment" in caplog.text
+
+
+def test_an_update_whose_answer_was_lost_succeeds(endpoint: str, context: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    _created(context)
+    _start(context)
+    _answer_lost(monkeypatch, "update_inference_experiment")
+
+    result = UpdateInferenceExperimentOperator(
+        task_id="update", experiment_name=NAME, sampling_percent=35, **FAST
+    ).execute(context)
+
+    assert result["changed"] == ["ShadowModeConfig.SamplingPercentage"]
+    assert result["status"] == "Running"
+
+
+def test_an_update_that_meets_another_update_keeps_the_conflict(
+    endpoint: str, sagemaker: Any, context: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _created(context)
+    _start(context)
+
+    def someone_else_updates(hook: InferenceExperimentHook, request: dict[str, Any]) -> None:
+        sagemaker.update_inference_experiment(Name=NAME, Description="another change")
+
+    _answer_lost(monkeypatch, "update_inference_experiment", first=someone_else_updates)
+
+    with pytest.raises(ExperimentConflict):
+        UpdateInferenceExperimentOperator(task_id="update", experiment_name=NAME, sampling_percent=35, **FAST).execute(
+            context
+        )
