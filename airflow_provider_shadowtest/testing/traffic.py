@@ -9,10 +9,15 @@ candidate gives near-equal metrics and a slower or more error-prone one differs 
 
 Nothing is stored: a minute is generated when read, so time travel works, and both levels are
 cached (bounded LRU), so repeated reads are cheap and a long experiment queried for an hour
-only generates that hour. Above :data:`MAX_SIMULATED_PER_MINUTE` requests a minute, a thinned
-stream is simulated and each simulated request stands for several (counts stay right,
-percentiles come from the sample); per minute, latencies keep exact count, sum, minimum and
-maximum and a :data:`SKETCH_SIZE`-point quantile sketch, so a cached minute stays small.
+only generates that hour. Above :data:`MAX_SIMULATED_PER_MINUTE` requests a minute, latencies
+are drawn for a thinned sample of the requests only (percentiles come from the sample), while
+every other request still gets its own arrival, sampling and outcome draw
+(:func:`minute_outcomes`, vectorized): invocation and error counts are those of the full
+stream, binomial as a real endpoint's are, not one draw multiplied. A verdict's confidence
+intervals assume exactly that; weighting one draw by the thinning factor would widen the counts'
+spread by that factor and make equal models differ by chance. Per minute, latencies keep exact
+count, sum, minimum and maximum and a :data:`SKETCH_SIZE`-point quantile sketch, so a cached
+minute stays small.
 
 Realism, all seeded and off unless a profile sets it: the production profile's daily curve
 moves the request rate (:func:`diurnal_rps`) and its spike minutes, drawn once per endpoint
@@ -22,18 +27,19 @@ slows its first minutes after deployment.
 
 from __future__ import annotations
 
+import hashlib
 import math
 import random
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from airflow_provider_shadowtest.testing.cw_stats import Sample
 
 if TYPE_CHECKING:
     from datetime import datetime
 
-#: Simulated requests per minute above which each simulated request is weighted.
+#: Requests per minute above which latencies are drawn for a thinned sample only.
 MAX_SIMULATED_PER_MINUTE = 600
 
 NAMESPACE = "AWS/SageMaker"
@@ -241,6 +247,51 @@ def minute_requests(seed: int, stream: str, minute: int, rps: float) -> tuple[fl
     return rps / rate, tuple(requests)
 
 
+@dataclass(frozen=True)
+class Outcomes:
+    """The requests of a minute beyond the thinned sample: arrival offset, sampling and outcome draws.
+
+    Arrays of equal length (numpy ``float64``); latencies are not drawn for these requests.
+    """
+
+    offsets: Any
+    sampling: Any
+    outcome: Any
+
+    def tally(
+        self, lo_seconds: float, hi_seconds: float, share_percent: float, bounds: tuple[float, float, float]
+    ) -> tuple[int, int, int, int]:
+        """Count ``(requests, 4XX, 5XX, model errors)`` in ``[lo, hi)`` under the share.
+
+        :param bounds: cumulative outcome bounds ``(p4, p4 + p5, p4 + p5 + pm)``.
+        """
+        import numpy as np
+
+        keep = (self.offsets >= lo_seconds) & (self.offsets < hi_seconds) & (self.sampling * 100.0 < share_percent)
+        below = np.searchsorted(np.sort(self.outcome[keep]), bounds)
+        n4, n45, n45m = (int(v) for v in below)
+        return int(np.count_nonzero(keep)), n4, n45 - n4, n45m - n45
+
+
+@lru_cache(maxsize=256)
+def minute_outcomes(seed: int, stream: str, minute: int, rps: float) -> Outcomes | None:
+    """The requests of an absolute minute that :func:`minute_requests` thinned out; None when none were.
+
+    A Poisson number at ``rps`` less the thinned rate, each with its own uniform arrival,
+    sampling and outcome draw, seeded by ``(seed, stream, minute)``.
+    """
+    rate = min(rps, MAX_SIMULATED_PER_MINUTE / 60.0)
+    if rps <= rate:
+        return None
+    import numpy as np
+
+    digest = hashlib.sha256(f"shadowtest-outcomes/{seed}/{stream}/{minute}".encode()).digest()
+    rng = np.random.default_rng(int.from_bytes(digest[:8], "big"))
+    count = int(rng.poisson((rps - rate) * 60.0))
+    draws = rng.random((3, count))
+    return Outcomes(offsets=draws[0] * 60.0, sampling=draws[1], outcome=draws[2])
+
+
 @lru_cache(maxsize=32768)
 def variant_minute(  # noqa: PLR0917 - positional: a cheap lru_cache key
     seed: int,
@@ -287,13 +338,20 @@ def variant_minute(  # noqa: PLR0917 - positional: a cheap lru_cache key
             e5 += 1
         elif outcome < pm:
             em += 1
+    rest = minute_outcomes(seed, stream, minute, rps) if weight > 1 else None
+    if rest is not None:
+        n, n4, n5, nm = rest.tally(lo_seconds, hi_seconds, share_percent, (p4, p5, pm))
+        count, e4, e5, em = count + n, e4 + n4, e5 + n5, em + nm
+    # Each latency drawn stands for its share of the requests that have one.
+    model_weight = (count - e4) / len(model) if model else 1.0
+    overhead_weight = count / len(overhead) if overhead else 1.0
     return VariantMinute(
-        invocations=round(count * weight),
-        errors_4xx=round(e4 * weight),
-        errors_5xx=round(e5 * weight),
-        model_errors=round(em * weight),
-        model_latency_us=Latencies.of(model, weight),
-        overhead_latency_us=Latencies.of(overhead, weight),
+        invocations=count,
+        errors_4xx=e4,
+        errors_5xx=e5,
+        model_errors=em,
+        model_latency_us=Latencies.of(model, model_weight),
+        overhead_latency_us=Latencies.of(overhead, overhead_weight),
     )
 
 

@@ -147,3 +147,24 @@ def test_high_rates_are_thinned_but_counted() -> None:
     assert 5400 < prod.sum < 6600
     latency = window_samples(_window(minutes=1), "ModelLatency", profiles=profiles, now=T0 + timedelta(hours=1))
     assert all(len(s.values or ()) <= SKETCH_SIZE for s in latency)
+
+
+def test_thinned_streams_count_errors_like_a_real_endpoint() -> None:
+    """Above the thinning rate, counts spread binomially, as CloudWatch's would: not one draw times a weight.
+
+    At 40 requests a second (four times the thinned rate) a minute's 4XX count has the binomial
+    variance n p (1 - p) and the request count a Poisson one; a weighted thinned draw would make
+    both about four times larger, and a verdict's intervals too narrow by half.
+    """
+    profile = TrafficProfile(rps=40.0, error_4xx_rate=0.05)
+    minutes = [variant_minute(3, "ep/exp", 29_000_000 + m, 40.0, 100.0, profile) for m in range(300)]
+    invocations = [seen.invocations for seen in minutes]
+    errors = [seen.errors_4xx for seen in minutes]
+    mean_n = statistics.fmean(invocations)
+    assert 2300 < mean_n < 2500
+    assert 0.6 < statistics.variance(invocations) / mean_n < 1.6  # Poisson: about 1
+    binomial = mean_n * 0.05 * 0.95
+    assert 0.6 < statistics.variance(errors) / binomial < 1.6  # binomial: about 1; weighted: about 4
+    for seen in minutes[:20]:  # latencies stand for every request that has one
+        assert seen.model_latency_us is not None
+        assert seen.model_latency_us.count == seen.invocations - seen.errors_4xx
