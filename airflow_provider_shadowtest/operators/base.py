@@ -126,17 +126,18 @@ class InferenceExperimentWaitingOperator(InferenceExperimentBaseOperator):
         self.wait_timeout_seconds = wait_timeout_seconds
 
     def wait_for_statuses(
-        self, name: str, targets: Iterable[str], *, fail_when_past_target: bool = True
+        self, name: str, targets: Iterable[str], *, fail_when_past_target: bool = True, in_worker: bool = False
     ) -> dict[str, Any]:
         """Return the Describe result once ``name`` is in ``targets``.
 
-        When deferrable this defers instead, and Airflow resumes in ``execute_complete``.
+        When deferrable (and not ``in_worker``) this defers instead, and Airflow resumes in
+        ``execute_complete``.
         """
         from airflow_provider_shadowtest.hooks.waiter import utc_now, wait
 
         statuses = sorted(targets)
         timeout = self.wait_timeout_seconds
-        if self.deferrable:
+        if self.deferrable and not in_worker:
             from airflow_provider_shadowtest.triggers.inference_experiment import InferenceExperimentTrigger
 
             self.log.info("Deferring until inference experiment %r is %s", name, " or ".join(statuses))

@@ -129,12 +129,14 @@ class StopInferenceExperimentOperator(OpenLineageMixin, InferenceExperimentWaiti
         except ExperimentConflict as err:
             self.took_effect_before(name, err, {lifecycle.STOPPING, *lifecycle.TERMINAL_STATUSES})
             retried = True
+        check_promotion = retried and promoted is not None
         if wait:
             target = request.get("DesiredState", lifecycle.COMPLETED)
-            described = self.wait_for_statuses(name, {target}, fail_when_past_target=False)
+            # A promotion after a retried Stop is checked here, so this rare wait stays in the worker.
+            described = self.wait_for_statuses(name, {target}, fail_when_past_target=False, in_worker=check_promotion)
         else:
             described = self.hook.describe_inference_experiment(name)
-        if retried and promoted is not None and described["Status"] in lifecycle.TERMINAL_STATUSES:
+        if check_promotion and promoted is not None and described["Status"] in lifecycle.TERMINAL_STATUSES:
             self._check_promoted(described, promoted)
         self.log.info("Inference experiment %r is %s", name, described["Status"])
         return actions.summarize(

@@ -328,9 +328,11 @@ def test_a_stop_whose_answer_was_lost_promotes_and_succeeds(
     assert "StopInferenceExperiment" in caplog.text
 
 
+@pytest.mark.parametrize("deferrable", [False, True])
 def test_a_stop_that_meets_another_clients_stop_without_promotion_fails(
-    endpoint: str, sagemaker: Any, context: Any, monkeypatch: pytest.MonkeyPatch
+    endpoint: str, sagemaker: Any, context: Any, monkeypatch: pytest.MonkeyPatch, deferrable: bool
 ) -> None:
+    """Deferrable too: the check needs the ended experiment, so that rare wait stays in the worker."""
     _created(context)
     _start(context)
 
@@ -345,7 +347,7 @@ def test_a_stop_that_meets_another_clients_stop_without_promotion_fails(
 
     with pytest.raises(ExperimentStateError, match="'shadow' was not promoted"):
         StopInferenceExperimentOperator(
-            task_id="stop", experiment_name=NAME, promote=True, wait_for_completion=True, deferrable=False, **FAST
+            task_id="stop", experiment_name=NAME, promote=True, wait_for_completion=True, deferrable=deferrable, **FAST
         ).execute(context)
     assert _production_model(sagemaker) == PRODUCTION_MODEL
 
