@@ -57,16 +57,23 @@ class InferenceExperimentBaseOperator(AwsConnectionMixin, BaseOperator):
         )
         return wait(self.hook, name, policy)
 
-    def took_effect_before(self, name: str, err: ExperimentConflict, statuses: Collection[str]) -> dict[str, Any]:
+    def took_effect_before(
+        self,
+        name: str,
+        err: ExperimentConflict,
+        statuses: Collection[str],
+        confirm: Callable[[], bool] | None = None,
+    ) -> dict[str, Any]:
         """Describe ``name`` after ``err`` (a ConflictException); re-raise it unless ``name`` is in ``statuses``.
 
         botocore retries a call whose answer was lost (a dropped connection, a read timeout). When
         the first attempt was processed, the retry meets the status that attempt caused: this
-        task's own change, not a conflict. Any other status keeps the AWS error.
+        task's own change, not a conflict. Any other status keeps the AWS error, and so does a
+        false ``confirm()`` (called once the status matched: is the change this call's own?).
         """
         described = self.hook.describe_inference_experiment(name)
         status = described["Status"]
-        if status not in statuses:
+        if status not in statuses or (confirm is not None and not confirm()):
             raise err
         self.log.warning(
             "%s of %r answered %s (%s), but the experiment is already %s: an earlier attempt of "

@@ -464,9 +464,13 @@ class UpdateInferenceExperimentOperator(InferenceExperimentBaseOperator):
         try:
             self.hook.update_inference_experiment(sent)
         except ExperimentConflict as err:
-            self.took_effect_before(name, err, {lifecycle.UPDATING})
-            if lifecycle.changed_update_fields(self.settle(name), request):
-                raise  # Updating by some other change than this one
+            # Updating by this very change only if, once settled, the experiment has the requested values.
+            self.took_effect_before(
+                name,
+                err,
+                {lifecycle.UPDATING},
+                confirm=lambda: not lifecycle.changed_update_fields(self.settle(name), request),
+            )
         described = self.settle(name)
         self.log.info(
             "Inference experiment %r is %s; schedule now %s",
