@@ -63,7 +63,7 @@ class InferenceExperimentBaseOperator(AwsConnectionMixin, BaseOperator):
         err: ExperimentConflict,
         statuses: Collection[str],
         confirm: Callable[[], bool] | None = None,
-    ) -> dict[str, Any]:
+    ) -> None:
         """Describe ``name`` after ``err`` (a ConflictException); re-raise it unless ``name`` is in ``statuses``.
 
         botocore retries a call whose answer was lost (a dropped connection, a read timeout). When
@@ -84,7 +84,6 @@ class InferenceExperimentBaseOperator(AwsConnectionMixin, BaseOperator):
             err.message,
             status,
         )
-        return described
 
     def persist_links(self, context: Context, described: Mapping[str, Any]) -> None:
         """Store what the console links need: partition, region, names, variants and schedule."""

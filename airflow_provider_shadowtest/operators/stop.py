@@ -123,21 +123,22 @@ class StopInferenceExperimentOperator(OpenLineageMixin, InferenceExperimentWaiti
             ", ".join(f"{variant}: {action}" for variant, action in variant_actions.items()),
             f"; reason: {self.reason}" if self.reason else "",
         )
-        retried = False
+        unconfirmed_promotion: str | None = None  # a promotion this task's own call may not have made
         try:
             self.hook.stop_inference_experiment(request)
         except ExperimentConflict as err:
             self.took_effect_before(name, err, {lifecycle.STOPPING, *lifecycle.TERMINAL_STATUSES})
-            retried = True
-        check_promotion = retried and promoted is not None
+            unconfirmed_promotion = promoted
         if wait:
             target = request.get("DesiredState", lifecycle.COMPLETED)
-            # A promotion after a retried Stop is checked here, so this rare wait stays in the worker.
-            described = self.wait_for_statuses(name, {target}, fail_when_past_target=False, in_worker=check_promotion)
+            # The check below needs the ended experiment, so this rare wait stays in the worker.
+            described = self.wait_for_statuses(
+                name, {target}, fail_when_past_target=False, in_worker=unconfirmed_promotion is not None
+            )
         else:
             described = self.hook.describe_inference_experiment(name)
-        if check_promotion and promoted is not None and described["Status"] in lifecycle.TERMINAL_STATUSES:
-            self._check_promoted(described, promoted)
+        if unconfirmed_promotion is not None and described["Status"] in lifecycle.TERMINAL_STATUSES:
+            self._check_promoted(described, unconfirmed_promotion)
         self.log.info("Inference experiment %r is %s", name, described["Status"])
         return actions.summarize(
             described, model_variant_actions=variant_actions, promoted_variant=promoted, stopped=True

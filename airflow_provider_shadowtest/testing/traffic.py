@@ -32,12 +32,15 @@ import math
 import random
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from airflow_provider_shadowtest.testing.cw_stats import Sample
 
 if TYPE_CHECKING:
     from datetime import datetime
+
+    import numpy as np
+    from numpy.typing import NDArray
 
 #: Requests per minute above which latencies are drawn for a thinned sample only.
 MAX_SIMULATED_PER_MINUTE = 600
@@ -229,13 +232,18 @@ def _warmup(profile: TrafficProfile, seconds_since_deployment: float) -> float:
     return 1.0 + (profile.warmup_latency_factor - 1.0) * remaining
 
 
+def _sampled_rps(rps: float) -> float:
+    """The request rate simulated request by request (with latencies): at most the thinning limit."""
+    return min(rps, MAX_SIMULATED_PER_MINUTE / 60.0)
+
+
 @lru_cache(maxsize=256)
 def minute_requests(seed: int, stream: str, minute: int, rps: float) -> tuple[float, tuple[_Request, ...]]:
     """Simulate the endpoint's requests of one absolute minute; return ``(weight, requests)``.
 
     :param minute: minutes since the Unix epoch (UTC).
     """
-    rate = min(rps, MAX_SIMULATED_PER_MINUTE / 60.0)
+    rate = _sampled_rps(rps)
     if rate <= 0:
         return 1.0, ()
     rng = random.Random(f"shadowtest/{seed}/{stream}/{minute}")
@@ -254,9 +262,9 @@ class Outcomes:
     Arrays of equal length (numpy ``float64``); latencies are not drawn for these requests.
     """
 
-    offsets: Any
-    sampling: Any
-    outcome: Any
+    offsets: NDArray[np.float64]
+    sampling: NDArray[np.float64]
+    outcome: NDArray[np.float64]
 
     def tally(
         self, lo_seconds: float, hi_seconds: float, share_percent: float, bounds: tuple[float, float, float]
@@ -280,7 +288,7 @@ def minute_outcomes(seed: int, stream: str, minute: int, rps: float) -> Outcomes
     A Poisson number at ``rps`` less the thinned rate, each with its own uniform arrival,
     sampling and outcome draw, seeded by ``(seed, stream, minute)``.
     """
-    rate = min(rps, MAX_SIMULATED_PER_MINUTE / 60.0)
+    rate = _sampled_rps(rps)
     if rps <= rate:
         return None
     import numpy as np
